@@ -1,0 +1,208 @@
+package dev.gradclip;
+
+import dev.gradclip.internal.Norms;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The skeleton every clipper shares, written once for all backends: measure the per-tensor norms in
+ * one pass, apply the {@link NonFinitePolicy}, then let the method decide and apply its rule, and
+ * build the {@link ClipReport} with attribution.
+ *
+ * <p>The flow of {@link #clip(Gradients)}:
+ * <ol>
+ *   <li>per-tensor norms of type {@link #normType()} in one read pass (a non-finite norm is the only
+ *       signal of non-finite values, since double accumulation of finite floats cannot overflow);</li>
+ *   <li>only if some norm is not finite: the offending tensors are scanned for the count and the
+ *       first bad element, then {@code THROW} throws (gradients untouched), {@code SKIP} returns a
+ *       skipped report (gradients and statistics untouched), {@code ZERO} zeroes the bad entries and
+ *       measures again, {@code PROPAGATE} goes on;</li>
+ *   <li>{@link #apply} decides, writes (or not) and reports.</li>
+ * </ol>
+ * A subclass that keeps statistics updates them only in {@link #apply}, so a skipped step leaves
+ * them as they were.
+ */
+public abstract class AbstractClipper implements Clipper {
+
+    /** How many tensors a report lists in {@link ClipReport#largest()} by default. */
+    public static final int DEFAULT_TOP_K = 5;
+
+    private final NonFinitePolicy policy;
+
+    /**
+     * @param policy what to do with NaN and infinite gradients
+     */
+    protected AbstractClipper(NonFinitePolicy policy) {
+        this.policy = Objects.requireNonNull(policy, "policy");
+    }
+
+    @Override
+    public final NonFinitePolicy nonFinitePolicy() {
+        return policy;
+    }
+
+    /** @return the p of the per-tensor norms this method decides by (2 for L2) */
+    protected abstract double normType();
+
+    /**
+     * Applies the method's rule once the norms are known and finite (or the policy is
+     * {@code PROPAGATE}).
+     *
+     * @param gradients   the gradients
+     * @param tensorNorms per-tensor norms of type {@link #normType()}, before clipping
+     * @param nonFinite   what the non-finite scan found ({@link NonFinite#NONE} if nothing)
+     * @return the report
+     */
+    protected abstract ClipReport apply(Gradients gradients, double[] tensorNorms, NonFinite nonFinite);
+
+    @Override
+    public final ClipReport clip(Gradients gradients) {
+        Objects.requireNonNull(gradients, "gradients");
+        int n = gradients.tensorCount();
+        double p = normType();
+        double[] norms = new double[n];
+        gradients.norms(p, norms);
+        NonFinite found = NonFinite.NONE;
+        if (!allFinite(norms)) {
+            found = scan(gradients, norms);
+            switch (policy) {
+                case THROW:
+                    throw new NonFiniteGradientException(found.tensorName(), found.index(), found.value(),
+                            found.count());
+                case SKIP:
+                    double before = Norms.combine(norms, p);
+                    return new ClipReport(method(), p, before, before, 1.0, Double.NaN, false, true, 0,
+                            found.count(), found.tensorName(), found.index(), norms,
+                            largest(gradients, norms, DEFAULT_TOP_K));
+                case ZERO:
+                    for (int t = 0; t < n; t++) {
+                        if (!Double.isFinite(norms[t])) {
+                            gradients.zeroNonFinite(t);
+                        }
+                    }
+                    gradients.norms(p, norms);
+                    break;
+                case PROPAGATE:
+                default:
+                    break;
+            }
+        }
+        return apply(gradients, norms, found);
+    }
+
+    /**
+     * Builds a report, filling in the attribution.
+     *
+     * @param gradients    the gradients
+     * @param normBefore   global norm before
+     * @param normAfter    global norm after
+     * @param coefficient  the factor applied (see {@link ClipReport#coefficient()})
+     * @param threshold    the threshold in force, NaN if none
+     * @param clipped      whether anything changed
+     * @param clippedCount how many elements, tensors, groups or units were clipped
+     * @param tensorNorms  per-tensor norms before clipping
+     * @param nonFinite    what the non-finite scan found
+     * @return the report
+     */
+    protected final ClipReport report(Gradients gradients, double normBefore, double normAfter, double coefficient,
+            double threshold, boolean clipped, long clippedCount, double[] tensorNorms, NonFinite nonFinite) {
+        return new ClipReport(method(), normType(), normBefore, normAfter, coefficient, threshold, clipped, false,
+                clippedCount, nonFinite.count(), nonFinite.tensorName(), nonFinite.index(), tensorNorms,
+                largest(gradients, tensorNorms, DEFAULT_TOP_K));
+    }
+
+    /**
+     * The coefficient of a norm rule: with {@code epsilon = 0}, {@code c/n} when {@code n > c} and
+     * exactly 1 otherwise; with {@code epsilon > 0}, PyTorch's {@code min(1, c/(n + epsilon))}.
+     * A NaN norm (reachable only under {@code PROPAGATE}) gives NaN, an infinite one 0, as in PyTorch.
+     *
+     * @param norm      the norm n
+     * @param threshold the threshold c
+     * @param epsilon   0, or the epsilon added to the norm
+     * @return the coefficient
+     */
+    protected static double coefficient(double norm, double threshold, double epsilon) {
+        if (Double.isNaN(norm)) {
+            return Double.NaN;
+        }
+        if (epsilon > 0) {
+            return Math.min(1.0, threshold / (norm + epsilon));
+        }
+        return norm > threshold ? threshold / norm : 1.0;
+    }
+
+    /**
+     * Multiplies every tensor by {@code coefficient} unless it is exactly 1 (no write pass then).
+     *
+     * @param gradients   the gradients
+     * @param coefficient the factor
+     */
+    protected static void scaleAll(Gradients gradients, double coefficient) {
+        if (coefficient == 1.0) {
+            return;
+        }
+        for (int t = 0; t < gradients.tensorCount(); t++) {
+            gradients.scale(t, coefficient);
+        }
+    }
+
+    private static boolean allFinite(double[] norms) {
+        for (double x : norms) {
+            if (!Double.isFinite(x)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static NonFinite scan(Gradients g, double[] norms) {
+        long count = 0;
+        int first = -1;
+        for (int t = 0; t < norms.length; t++) {
+            if (!Double.isFinite(norms[t])) {
+                count += g.nonFiniteCount(t);
+                if (first < 0) {
+                    first = t;
+                }
+            }
+        }
+        long index = g.firstNonFinite(first);
+        return new NonFinite(count, g.name(first), index, index >= 0 ? g.get(first, index) : Float.NaN);
+    }
+
+    /**
+     * The k tensors with the largest norms, largest first; a NaN norm counts as the largest.
+     *
+     * @param g     the gradients (for names)
+     * @param norms per-tensor norms
+     * @param k     how many
+     * @return the list
+     */
+    static List<TensorNorm> largest(Gradients g, double[] norms, int k) {
+        Integer[] order = new Integer[norms.length];
+        Arrays.setAll(order, i -> i);
+        // Double.compare puts NaN above +∞, so reversed order lists NaN first
+        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> norms[i]).reversed());
+        List<TensorNorm> out = new ArrayList<>(Math.min(k, norms.length));
+        for (int i = 0; i < Math.min(k, norms.length); i++) {
+            out.add(new TensorNorm(g.name(order[i]), order[i], norms[order[i]]));
+        }
+        return out;
+    }
+
+    /**
+     * What the non-finite scan found.
+     *
+     * @param count      number of NaN and infinite elements
+     * @param tensorName first offending tensor, or {@code null}
+     * @param index      first offending element in it, or -1
+     * @param value      that element's value
+     */
+    protected record NonFinite(long count, String tensorName, long index, float value) {
+        /** Nothing non-finite. */
+        public static final NonFinite NONE = new NonFinite(0, null, -1, 0f);
+    }
+}

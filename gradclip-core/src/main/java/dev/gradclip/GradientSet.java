@@ -1,0 +1,302 @@
+package dev.gradclip;
+
+import dev.gradclip.internal.FloatKernels;
+import dev.gradclip.internal.Kernels;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The {@link Gradients} backend for plain {@code float[]} arrays: named tensors with shapes, each
+ * optionally paired with its parameter values (needed by AGC). Clipping writes into the arrays
+ * given; nothing is copied.
+ *
+ * <pre>{@code
+ * GradientSet grads = GradientSet.builder()
+ *         .add("layer1.weight", gradW1, paramW1, 128, 784)
+ *         .add("layer1.bias", gradB1, paramB1, 128)
+ *         .build();
+ * ClipReport report = Clippers.globalNorm(1.0).clip(grads);
+ * }</pre>
+ *
+ * <p>The loops run on the kernels chosen by {@code -Dgradclip.kernels} (SIMD when
+ * {@code jdk.incubator.vector} is readable, else scalar).
+ */
+public final class GradientSet implements Gradients {
+
+    private final Tensor[] tensors;
+    private final FloatKernels kernels;
+
+    private record Tensor(String name, String group, long[] shape, float[] grad, float[] param, int units) {
+    }
+
+    private GradientSet(List<Tensor> tensors) {
+        this.tensors = tensors.toArray(new Tensor[0]);
+        this.kernels = Kernels.get();
+    }
+
+    /** @return a new builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Wraps arrays as one-dimensional tensors named {@code grads[0]}, {@code grads[1]}, … (each its
+     * own group), the layout the {@link GradClip} facade uses.
+     *
+     * @param grads the gradient arrays; none may be null
+     * @return the set
+     * @throws NullPointerException if {@code grads} or one of its arrays is null
+     */
+    public static GradientSet of(float[]... grads) {
+        Objects.requireNonNull(grads, "grads");
+        Builder b = builder();
+        for (int i = 0; i < grads.length; i++) {
+            if (grads[i] == null) {
+                throw new NullPointerException("grads[" + i + "] is null");
+            }
+            b.add("grads[" + i + "]", grads[i], grads[i].length);
+        }
+        return b.build();
+    }
+
+    /**
+     * @param tensor tensor number
+     * @return the gradient array itself (not a copy)
+     */
+    public float[] gradient(int tensor) {
+        return tensors[tensor].grad;
+    }
+
+    /**
+     * @param tensor tensor number
+     * @return the parameter array itself, or {@code null} when none was given
+     */
+    public float[] parameter(int tensor) {
+        return tensors[tensor].param;
+    }
+
+    /** @return the name of the kernels in use, {@code "simd"} or {@code "scalar"} */
+    public String kernelName() {
+        return kernels.name();
+    }
+
+    @Override
+    public int tensorCount() {
+        return tensors.length;
+    }
+
+    @Override
+    public String name(int tensor) {
+        return tensors[tensor].name;
+    }
+
+    @Override
+    public String group(int tensor) {
+        return tensors[tensor].group;
+    }
+
+    @Override
+    public long[] shape(int tensor) {
+        return tensors[tensor].shape.clone();
+    }
+
+    @Override
+    public long size(int tensor) {
+        return tensors[tensor].grad.length;
+    }
+
+    @Override
+    public boolean hasParameter(int tensor) {
+        return tensors[tensor].param != null;
+    }
+
+    @Override
+    public void norms(double p, double[] out) {
+        for (int t = 0; t < tensors.length; t++) {
+            out[t] = norm(tensors[t].grad, 0, tensors[t].grad.length, p);
+        }
+    }
+
+    private double norm(float[] a, int from, int to, double p) {
+        if (p == 2.0) {
+            return Math.sqrt(kernels.sumOfSquares(a, from, to));
+        }
+        if (p == 1.0) {
+            return kernels.sumOfAbs(a, from, to);
+        }
+        double max = kernels.maxAbs(a, from, to);
+        if (p == Double.POSITIVE_INFINITY || max == 0.0 || !Double.isFinite(max)) {
+            return max;
+        }
+        // scaled by the largest magnitude so that no power overflows, whatever p is
+        return max * Math.pow(kernels.sumOfScaledPowers(a, from, to, p, max), 1.0 / p);
+    }
+
+    @Override
+    public long nonFiniteCount(int tensor) {
+        float[] a = tensors[tensor].grad;
+        return kernels.countNonFinite(a, 0, a.length);
+    }
+
+    @Override
+    public long firstNonFinite(int tensor) {
+        float[] a = tensors[tensor].grad;
+        return kernels.firstNonFinite(a, 0, a.length);
+    }
+
+    @Override
+    public float get(int tensor, long index) {
+        return tensors[tensor].grad[Math.toIntExact(index)];
+    }
+
+    @Override
+    public long zeroNonFinite(int tensor) {
+        float[] a = tensors[tensor].grad;
+        return kernels.zeroNonFinite(a, 0, a.length);
+    }
+
+    @Override
+    public void scale(int tensor, double factor) {
+        float[] a = tensors[tensor].grad;
+        kernels.scale(a, 0, a.length, (float) factor);
+    }
+
+    @Override
+    public long clamp(int tensor, double limit) {
+        float[] a = tensors[tensor].grad;
+        return kernels.clamp(a, 0, a.length, (float) limit);
+    }
+
+    @Override
+    public int unitCount(int tensor) {
+        return tensors[tensor].units;
+    }
+
+    @Override
+    public void unitNorms(int tensor, boolean parameter, double[] out) {
+        Tensor t = tensors[tensor];
+        float[] a = parameter ? t.param : t.grad;
+        if (a == null) {
+            throw new IllegalStateException("tensor '" + t.name + "' has no parameter values; add them with"
+                    + " GradientSet.Builder.add(name, grad, param, shape...) to use unit-wise clipping");
+        }
+        int unitSize = t.units == 0 ? 0 : a.length / t.units;
+        for (int u = 0; u < t.units; u++) {
+            out[u] = Math.sqrt(kernels.sumOfSquares(a, u * unitSize, (u + 1) * unitSize));
+        }
+    }
+
+    @Override
+    public void scaleUnits(int tensor, double[] factors) {
+        Tensor t = tensors[tensor];
+        int unitSize = t.units == 0 ? 0 : t.grad.length / t.units;
+        for (int u = 0; u < t.units; u++) {
+            if (factors[u] != 1.0) {
+                kernels.scale(t.grad, u * unitSize, (u + 1) * unitSize, (float) factors[u]);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("GradientSet[");
+        for (int i = 0; i < tensors.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(tensors[i].name).append(Arrays.toString(tensors[i].shape));
+        }
+        return sb.append(']').toString();
+    }
+
+    /**
+     * Builds a {@link GradientSet}. Names must be unique; the array length must equal the product of
+     * the shape; a parameter array, when given, must have the gradient's length.
+     */
+    public static final class Builder {
+        private final List<Tensor> tensors = new ArrayList<>();
+        private final Set<String> names = new HashSet<>();
+
+        private Builder() {
+        }
+
+        /**
+         * Adds a gradient tensor without parameter values, in the group named by its name up to the
+         * last {@code '.'} (so {@code fc1.weight} and {@code fc1.bias} share group {@code fc1}).
+         *
+         * @param name  unique name
+         * @param grad  the gradient values, row-major
+         * @param shape the dimensions; none for a scalar
+         * @return this builder
+         * @throws IllegalArgumentException if the name repeats or the shape does not match
+         */
+        public Builder add(String name, float[] grad, long... shape) {
+            return add(name, defaultGroup(name), grad, null, shape);
+        }
+
+        /**
+         * Adds a gradient tensor with its parameter values (for AGC).
+         *
+         * @param name  unique name
+         * @param grad  the gradient values, row-major
+         * @param param the parameter values, same length as {@code grad}
+         * @param shape the dimensions; none for a scalar
+         * @return this builder
+         * @throws IllegalArgumentException if the name repeats or a length does not match
+         */
+        public Builder add(String name, float[] grad, float[] param, long... shape) {
+            return add(name, defaultGroup(name), grad, param, shape);
+        }
+
+        /**
+         * Adds a tensor in an explicit group (layer).
+         *
+         * @param name  unique name
+         * @param group the group (layer) name
+         * @param grad  the gradient values, row-major
+         * @param param the parameter values or {@code null}
+         * @param shape the dimensions; none for a scalar
+         * @return this builder
+         * @throws IllegalArgumentException if the name repeats or a length does not match
+         */
+        public Builder add(String name, String group, float[] grad, float[] param, long... shape) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(group, "group");
+            Objects.requireNonNull(grad, () -> "gradient of '" + name + "'");
+            Objects.requireNonNull(shape, "shape");
+            if (!names.add(name)) {
+                throw new IllegalArgumentException("tensor name '" + name + "' is used twice; names must be unique");
+            }
+            long count = 1;
+            for (long d : shape) {
+                if (d < 0) {
+                    throw new IllegalArgumentException("tensor '" + name + "' has a negative dimension in shape "
+                            + Arrays.toString(shape));
+                }
+                count *= d;
+            }
+            if (count != grad.length) {
+                throw new IllegalArgumentException("tensor '" + name + "' has shape " + Arrays.toString(shape)
+                        + " (" + count + " elements) but its gradient array has " + grad.length);
+            }
+            if (param != null && param.length != grad.length) {
+                throw new IllegalArgumentException("tensor '" + name + "' has " + grad.length
+                        + " gradient values but " + param.length + " parameter values");
+            }
+            int units = shape.length >= 2 ? Math.toIntExact(shape[0]) : 1;
+            tensors.add(new Tensor(name, group, shape.clone(), grad, param, units));
+            return this;
+        }
+
+        /** @return the set, over the arrays given (not copies) */
+        public GradientSet build() {
+            return new GradientSet(tensors);
+        }
+
+        private static String defaultGroup(String name) {
+            int dot = name.lastIndexOf('.');
+            return dot > 0 ? name.substring(0, dot) : name;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.gradclip;
+
+/**
+ * The gradients of one training step, seen through the few primitives a clipper needs.
+ *
+ * <p>Every clipper's decision logic (thresholds, statistics, warm-up, skipping, the non-finite
+ * policy) is written once against this interface; a backend supplies only the primitives, over the
+ * memory where the gradients live. {@link GradientSet} is the backend for {@code float[]} arrays;
+ * the {@code gradclip-djl} module supplies one for DJL {@code NDArray}s that never copies a tensor
+ * to the Java heap.
+ *
+ * <p>Conventions shared by all primitives:
+ * <ul>
+ *   <li>tensors are numbered {@code 0 .. tensorCount()-1};</li>
+ *   <li>a tensor's elements are in row-major order; a <em>unit</em> (for unit-wise methods such as
+ *       AGC) is one slice along the first axis (one output row of a {@code [out, in]} weight, one
+ *       filter of a {@code [out, in, kh, kw]} convolution); a tensor of rank 0 or 1 is one unit;</li>
+ *   <li>norms are accumulated in {@code double} and never overflow for finite {@code float} input;
+ *       a tensor holding NaN has a NaN norm, one holding an infinity (and no NaN) an infinite norm;
+ *       an empty tensor has norm 0;</li>
+ *   <li>scaling multiplies every element by the {@code float} nearest the given factor, as the
+ *       frameworks do with a {@code float32} coefficient.</li>
+ * </ul>
+ */
+public interface Gradients {
+
+    /** @return the number of tensors */
+    int tensorCount();
+
+    /**
+     * @param tensor tensor number
+     * @return the tensor's name, unique within this set
+     */
+    String name(int tensor);
+
+    /**
+     * The group (layer) a tensor belongs to, used by per-group clipping (DL4J's
+     * {@code ClipL2PerLayer}). Tensors of one layer (weight and bias) share a group.
+     *
+     * @param tensor tensor number
+     * @return the group name
+     */
+    String group(int tensor);
+
+    /**
+     * @param tensor tensor number
+     * @return a copy of the tensor's shape (empty for a scalar)
+     */
+    long[] shape(int tensor);
+
+    /**
+     * @param tensor tensor number
+     * @return the number of elements (the product of the shape)
+     */
+    long size(int tensor);
+
+    /**
+     * @param tensor tensor number
+     * @return whether the parameter values of this tensor are available (needed by AGC)
+     */
+    boolean hasParameter(int tensor);
+
+    /**
+     * Computes the p-norm of every tensor: {@code (Σ|g_i|^p)^(1/p)}, or {@code max|g_i|} for
+     * {@code p = ∞}. NaN if the tensor holds NaN, +∞ if it holds an infinity and no NaN, 0 if empty.
+     *
+     * @param p   norm type: 1, 2, any finite value ≥ 1, or {@link Double#POSITIVE_INFINITY}
+     * @param out receives one norm per tensor; length at least {@link #tensorCount()}
+     */
+    void norms(double p, double[] out);
+
+    /**
+     * @param tensor tensor number
+     * @return the number of NaN and infinite elements of the tensor
+     */
+    long nonFiniteCount(int tensor);
+
+    /**
+     * @param tensor tensor number
+     * @return the flat index of the first NaN or infinite element, or -1 if there is none
+     */
+    long firstNonFinite(int tensor);
+
+    /**
+     * @param tensor tensor number
+     * @param index  flat element index
+     * @return the element's value (used to describe a non-finite element in an error)
+     */
+    float get(int tensor, long index);
+
+    /**
+     * Replaces every NaN and infinite element of the tensor with 0; finite elements are unchanged.
+     *
+     * @param tensor tensor number
+     * @return the number of elements replaced
+     */
+    long zeroNonFinite(int tensor);
+
+    /**
+     * Multiplies every element of the tensor by {@code (float) factor}.
+     *
+     * @param tensor tensor number
+     * @param factor the factor
+     */
+    void scale(int tensor, double factor);
+
+    /**
+     * Clamps every element to {@code [-limit, limit]}, keeping its sign; NaN stays NaN.
+     *
+     * @param tensor tensor number
+     * @param limit  the bound, finite and positive
+     * @return the number of elements changed
+     */
+    long clamp(int tensor, double limit);
+
+    /**
+     * @param tensor tensor number
+     * @return the number of units (the first dimension for rank ≥ 2, otherwise 1)
+     */
+    int unitCount(int tensor);
+
+    /**
+     * Computes the L2 norm of every unit of a tensor's gradient or of its parameter.
+     *
+     * @param tensor    tensor number
+     * @param parameter {@code true} for the parameter values, {@code false} for the gradient
+     * @param out       receives {@link #unitCount(int)} norms
+     * @throws IllegalStateException if {@code parameter} is set and {@link #hasParameter(int)} is not
+     */
+    void unitNorms(int tensor, boolean parameter, double[] out);
+
+    /**
+     * Multiplies the elements of each unit {@code u} of the tensor's gradient by
+     * {@code (float) factors[u]}; units whose factor is exactly 1 are not written.
+     *
+     * @param tensor  tensor number
+     * @param factors one factor per unit
+     */
+    void scaleUnits(int tensor, double[] factors);
+}

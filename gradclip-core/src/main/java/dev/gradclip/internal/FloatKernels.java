@@ -1,0 +1,56 @@
+package dev.gradclip.internal;
+
+/**
+ * The loops over {@code float[]} ranges that every clipper of the array backend reduces to. Two
+ * implementations pass one contract test: {@link ScalarKernels} (the reference) and
+ * {@code dev.gradclip.internal.vector.SimdKernels} ({@code jdk.incubator.vector}). Choose with
+ * {@link Kernels#get()}.
+ *
+ * <p>All methods work on {@code a[from, to)}; sums accumulate in {@code double}. Not public API.
+ */
+public interface FloatKernels {
+
+    /** @return {@code "scalar"} or {@code "simd"} */
+    String name();
+
+    /**
+     * @return {@code Σ a_i²} in double; NaN if any element is NaN, +∞ if any is infinite; never
+     *         overflows for finite input
+     */
+    double sumOfSquares(float[] a, int from, int to);
+
+    /** @return {@code Σ |a_i|} in double, with NaN/∞ as for {@link #sumOfSquares} */
+    double sumOfAbs(float[] a, int from, int to);
+
+    /** @return {@code max |a_i|}, NaN if any element is NaN, 0 for an empty range */
+    double maxAbs(float[] a, int from, int to);
+
+    /**
+     * @return {@code Σ (|a_i|/scale)^p} in double, for finite {@code p ≥ 1} and a positive finite
+     *         scale (callers pass the max-abs so no term exceeds 1)
+     */
+    double sumOfScaledPowers(float[] a, int from, int to, double p, double scale);
+
+    /** Multiplies every element by {@code factor}. */
+    void scale(float[] a, int from, int to, float factor);
+
+    /**
+     * Clamps every element to {@code [-limit, limit]}; NaN stays NaN.
+     *
+     * @return the number of elements changed
+     */
+    long clamp(float[] a, int from, int to, float limit);
+
+    /** @return the index of the first NaN or infinite element, or -1 */
+    int firstNonFinite(float[] a, int from, int to);
+
+    /** @return the number of NaN and infinite elements */
+    long countNonFinite(float[] a, int from, int to);
+
+    /**
+     * Replaces NaN and infinite elements with 0.
+     *
+     * @return the number replaced
+     */
+    long zeroNonFinite(float[] a, int from, int to);
+}
