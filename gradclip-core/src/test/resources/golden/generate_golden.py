@@ -8,6 +8,7 @@ float arithmetic does:
 
   global norm (Pascanu et al. 2013, arXiv:1211.5063):  n = (sum_t sum_i |g_ti|^p)^(1/p), max for p=inf;
       default rule: if n > c: g <- f32(g * f32(c/n))
+      (a coefficient below 2^-126 is applied as f32(coef * 2^126k) and then k exact steps of 2^-126)
       PyTorch clip_grad_norm_: coef = min(1, c/(n + 1e-6)), always g <- f32(g * f32(coef))
   per tensor / per group (DL4J ClipL2PerParamType / ClipL2PerLayer): the same rule per scope
   renormalize (DL4J Renormalize*): g <- f32(g * f32(1/n)), n = 0 counted as 1e-5
@@ -34,6 +35,7 @@ AGC_EPSILON = Fraction(1e-3)
 AGC_GRADIENT_FLOOR = Fraction(1e-6)
 RENORMALIZE_ZERO_NORM = Fraction(1e-5)
 FLT_MAX = (2 - Fraction(1, 2**23)) * Fraction(2) ** 127
+MIN_NORMAL = Fraction(2) ** -126
 
 
 def f32(x):
@@ -96,9 +98,19 @@ def combine(norms, p):
 
 
 def scale(values, coef):
+    # a coefficient below the smallest normal float would lose its bits (or become 0) as a float:
+    # gradclip applies it as a normal float times exact steps of 2^-126
+    coef = Fraction(coef)
+    steps = 0
+    while 0 < coef < MIN_NORMAL:
+        coef *= Fraction(2) ** 126
+        steps += 1
     c = round_f32(coef)
     # a product of two float32 values is exact in double, so f32() rounds it exactly once
-    return [f32(v * c) for v in values]
+    out = [f32(v * c) for v in values]
+    for _ in range(steps):
+        out = [f32(v * 2.0 ** -126) for v in out]
+    return out
 
 
 def default_coef(n, c, epsilon):
@@ -274,6 +286,16 @@ def cases():
     c.tensor("huge", [2, 3], [3e38, -3e38, 2.5e38, 1e38, -3.3e38, 3e38])
     c.tensor("empty", [0], [])
     c.tensor("scalar", [], [1e-3])
+    out.append(c)
+    c = Case("global-l2-huge-to-tiny-threshold", "global-norm", p=2, threshold=1e-3)
+    c.tensor("huge", [70], [3e38 * (1 - i / 100) * (-1) ** i for i in range(70)])
+    out.append(c)
+    c = Case("global-l2-huge-to-subnormal-results", "global-norm", p=2, threshold=1e-40)
+    c.tensor("huge", [4], [3e38, -2e38, 1e38, 1e30])
+    out.append(c)
+    c = Case("per-tensor-huge-to-tiny-threshold", "norm", p=2, threshold=1e-6)
+    c.tensor("huge", [3], [3.3e38, 3e38, -1e37])
+    c.tensor("normal", [2], [3.0, 4.0])
     out.append(c)
     c = Case("global-l2-tiny-values", "global-norm", p=2, threshold=1e-30)
     c.tensor("tiny", [5], [1e-25, -2e-25, 3e-26, 1e-44, 0.0])
