@@ -288,7 +288,7 @@ public final class GradientSet implements Gradients {
             Objects.requireNonNull(group, "group");
             Objects.requireNonNull(grad, () -> "gradient of '" + name + "'");
             Objects.requireNonNull(shape, "shape");
-            if (!names.add(name)) {
+            if (names.contains(name)) {
                 throw new IllegalArgumentException("tensor name '" + name + "' is used twice; names must be unique");
             }
             long count = 1;
@@ -308,6 +308,8 @@ public final class GradientSet implements Gradients {
                         + " gradient values but " + param.length + " parameter values");
             }
             int units = shape.length >= 2 ? Math.toIntExact(shape[0]) : 1;
+            // recorded only once valid, so a rejected tensor can be added again, corrected
+            names.add(name);
             tensors.add(new Tensor(name, group, shape.clone(), grad, param, units));
             return this;
         }
