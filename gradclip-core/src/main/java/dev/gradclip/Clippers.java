@@ -11,6 +11,10 @@ package dev.gradclip;
  * ClipReport report = clipper.clip(gradients);
  * if (!report.skipped()) optimizer.step();
  * }</pre>
+ *
+ * <p>Adaptive thresholds need no tuning: {@link #autoClip()}, {@link #zClip()}, {@link #adaGC()};
+ * {@link #spikeGuard(Clipper)} skips outlier steps around any of them; {@link #scheduled(Schedule)}
+ * follows a schedule. To chain a clipper with an optimizer, see {@code dev.gradclip.optim.TrainingStep}.
  */
 public final class Clippers {
 
