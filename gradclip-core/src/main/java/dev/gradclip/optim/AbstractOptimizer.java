@@ -48,7 +48,8 @@ abstract class AbstractOptimizer implements Optimizer {
         }
         for (int i = 0; i < parameters.length; i++) {
             if (parameters[i] == null || gradients[i] == null) {
-                throw new NullPointerException((parameters[i] == null ? "parameters[" : "gradients[") + i + "] is null");
+                String which = parameters[i] == null ? "parameters[" : "gradients[";
+                throw new NullPointerException(which + i + "] is null");
             }
             if (parameters[i].length != gradients[i].length) {
                 throw new IllegalArgumentException("tensor " + i + " has " + parameters[i].length
