@@ -38,8 +38,16 @@ abstract class AbstractOptimizer implements Optimizer {
      */
     abstract void update(float[] p, float[] g, float[][] s, double lr, long t);
 
-    @Override
-    public final void step(float[][] parameters, float[][] gradients) {
+    /**
+     * Checks a step's arguments and the schedule without changing anything.
+     *
+     * @param parameters the parameter tensors
+     * @param gradients  their gradients
+     * @return the learning rate the step would use
+     * @throws IllegalArgumentException as {@link #step(float[][], float[][])}
+     * @throws IllegalStateException    as {@link #step(float[][], float[][])}
+     */
+    final double check(float[][] parameters, float[][] gradients) {
         Objects.requireNonNull(parameters, "parameters");
         Objects.requireNonNull(gradients, "gradients");
         if (parameters.length != gradients.length) {
@@ -73,6 +81,12 @@ abstract class AbstractOptimizer implements Optimizer {
             throw new IllegalStateException("the learning-rate schedule gave " + lr + " at step " + steps
                     + "; a learning rate must be finite and >= 0");
         }
+        return lr;
+    }
+
+    @Override
+    public final void step(float[][] parameters, float[][] gradients) {
+        double lr = check(parameters, gradients);
         if (lengths == null) {
             int n = parameters.length;
             int k = slotCount();
