@@ -104,12 +104,22 @@ public final class DjlGradients implements Gradients, AutoCloseable {
      * @param parameterCopies the parameter arrays whose {@code getGradient()} is the gradient, or null
      * @param gradientCopies  explicit gradient arrays, or null when read from {@code parameterCopies}
      * @param parameter       the parameter values, or null
+     * @param source          the DJL parameter of a one-device model, read again at every session so
+     *                        that a parameter whose array is replaced (a checkpoint loaded) is followed
      */
     private record Entry(String name, String group, Shape shape, NDArray[] parameterCopies,
-            NDArray[] gradientCopies, NDArray parameter) {
+            NDArray[] gradientCopies, NDArray parameter, Parameter source) {
 
         int copies() {
             return gradientCopies != null ? gradientCopies.length : parameterCopies.length;
+        }
+
+        NDArray parameterCopy(int i) {
+            return source != null ? source.getArray() : parameterCopies[i];
+        }
+
+        NDArray parameterValues() {
+            return source != null ? source.getArray() : parameter;
         }
     }
 
@@ -166,6 +176,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         Builder b = builder();
         for (NamedParameter p : parameters(block)) {
             b.addParameter(p.name, p.group, p.parameter.getArray());
+            Entry e = b.entries.remove(b.entries.size() - 1);
+            b.entries.add(new Entry(e.name, e.group, e.shape, e.parameterCopies, null, e.parameter, p.parameter));
         }
         return b.build();
     }
@@ -470,7 +482,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             Arrays.fill(out, 0, units, 0.0);
             return;
         }
-        NDArray a = parameter ? e.parameter : summedOrHandle(tensor);
+        NDArray a = parameter ? e.parameterValues() : summedOrHandle(tensor);
         try (NDArray x = a.toType(DataType.FLOAT64, false)) {
             int[] axes = new int[Math.max(0, e.shape.dimension() - 1)];
             for (int i = 0; i < axes.length; i++) {
@@ -594,7 +606,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
 
     private NDArray anchor(int tensor) {
         Entry e = entries[tensor];
-        return e.gradientCopies != null ? e.gradientCopies[0] : e.parameterCopies[0];
+        return e.gradientCopies != null ? e.gradientCopies[0] : e.parameterCopy(0);
     }
 
     /**
@@ -612,7 +624,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                 NDManager m = sessionManager();
                 h = new NDArray[e.parameterCopies.length];
                 for (int i = 0; i < h.length; i++) {
-                    h[i] = e.parameterCopies[i].getGradient();
+                    h[i] = e.parameterCopy(i).getGradient();
                     h[i].attach(m);
                 }
             }
@@ -743,7 +755,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                             + " call setRequiresGradient(true) on it (DJL blocks do this for trainable parameters)");
                 }
             }
-            entries.add(new Entry(name, group, copies[0].getShape(), copies.clone(), null, copies[0]));
+            entries.add(new Entry(name, group, copies[0].getShape(), copies.clone(), null, copies[0], null));
             return this;
         }
 
@@ -777,7 +789,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                 throw new IllegalArgumentException("tensor '" + name + "' has gradient shape " + copies[0].getShape()
                         + " but parameter shape " + parameter.getShape());
             }
-            entries.add(new Entry(name, group, copies[0].getShape(), null, copies.clone(), parameter));
+            entries.add(new Entry(name, group, copies[0].getShape(), null, copies.clone(), parameter, null));
             return this;
         }
 
