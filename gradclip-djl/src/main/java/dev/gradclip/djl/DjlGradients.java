@@ -46,10 +46,12 @@ import java.util.Set;
  * norms come back in one transfer. Generic p-norms divide by the largest magnitude first, so no power
  * overflows. No gradient or parameter tensor is ever copied to the Java heap.
  *
- * <p><b>Memory.</b> Every primitive works inside a sub-manager of the first copy's manager and closes
- * it before returning: every {@code NDArray} it creates, including the gradient handles DJL's
- * {@link NDArray#getGradient()} returns, is closed. A long run therefore keeps native memory flat;
- * {@code SoakRun} measures it.
+ * <p><b>Memory.</b> Every intermediate NDArray a primitive creates is closed before it returns (the
+ * frequent primitives close each one as soon as it is used; the others work in a sub-manager closed
+ * at the end of the call). The gradient handles DJL's {@link NDArray#getGradient()} makes (a new one
+ * per call) are fetched once and kept, with the scaling factor, in a sub-manager until
+ * {@link #close()}; a view dropped without {@code close()} is released by a {@link Cleaner}. A long
+ * run therefore keeps native memory flat; {@code SoakRun} measures it.
  *
  * <p><b>Several devices.</b> When a parameter has a copy on each of several devices (DJL's
  * {@code ParameterStore} does this for multi-device training), its gradient is the <em>sum</em> of the
@@ -65,8 +67,9 @@ import java.util.Set;
  *       then edit the first; the parameter server's sum then equals the edited sum.</li>
  * </ul>
  *
- * <p>Instances are views for one step: build one after backward and drop it after clipping (it holds
- * no native memory of its own). Not thread-safe.
+ * <p>Use: build a view once per model, clip after each backward, and {@link #close()} it after the
+ * update; it fetches the handles again at the next use ({@link ClippedTrainer} and
+ * {@link GradientClipListener} do this). Not thread-safe.
  */
 public final class DjlGradients implements Gradients, AutoCloseable {
 
