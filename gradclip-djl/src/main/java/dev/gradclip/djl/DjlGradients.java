@@ -111,7 +111,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
      *                        that a parameter whose array is replaced (a checkpoint loaded) is followed
      */
     private record Entry(String name, String group, Shape shape, NDArray[] parameterCopies,
-            NDArray[] gradientCopies, NDArray parameter, Parameter source) {
+            NDArray[] gradientCopies, NDArray parameter, Parameter source, Device[] devices) {
 
         int copies() {
             return gradientCopies != null ? gradientCopies.length : parameterCopies.length;
@@ -180,7 +180,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         for (NamedParameter p : parameters(block)) {
             b.addParameter(p.name, p.group, p.parameter.getArray());
             Entry e = b.entries.remove(b.entries.size() - 1);
-            b.entries.add(new Entry(e.name, e.group, e.shape, e.parameterCopies, null, e.parameter, p.parameter));
+            b.entries.add(new Entry(e.name, e.group, e.shape, e.parameterCopies, null, e.parameter, p.parameter,
+                    e.devices));
         }
         return b.build();
     }
@@ -287,12 +288,13 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             for (int t = 0; t < n; t++) {
                 NDArray g = summedOrHandle(t);
                 try {
-                    results[t] = fastNorm(g, p);
+                    results[t] = fastNorm(t, g, p);
                 } finally {
                     closeIfTemporary(t, g);
                 }
-                device = device == null ? results[t].getDevice() : device;
-                if (!results[t].getDevice().equals(device)) {
+                Device here = entries[t].shape.size() == 0 ? sessionDevice() : entries[t].devices[0];
+                device = device == null ? here : device;
+                if (!here.equals(device)) {
                     NDArray moved = results[t].toDevice(device, false);
                     results[t].close();
                     results[t] = moved;
@@ -311,8 +313,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     }
 
     /** The p-norm (p = 1, 2, ∞) of {@code g} as a new {@code float64} scalar; closes its intermediates. */
-    private NDArray fastNorm(NDArray g, double p) {
-        if (g.size() == 0) {
+    private NDArray fastNorm(int tensor, NDArray g, double p) {
+        if (entries[tensor].shape.size() == 0) {
             return sessionManager().create(0.0);
         }
         try (NDArray x = g.toType(DataType.FLOAT64, false)) {
@@ -412,16 +414,18 @@ public final class DjlGradients implements Gradients, AutoCloseable {
 
     @Override
     public void scale(int tensor, double factor) {
+        Entry e = entries[tensor];
+        if (e.shape.size() == 0) {
+            return;
+        }
         NDArray f = factor((float) factor);
-        for (NDArray g : handles(tensor)) {
-            if (g.size() == 0) {
-                continue;
-            }
-            if (g.getDevice().equals(f.getDevice())) {
-                g.muli(f);
+        NDArray[] h = handles(tensor);
+        for (int i = 0; i < h.length; i++) {
+            if (e.devices[i].equals(sessionDevice())) {
+                h[i].muli(f);
             } else {
-                try (NDArray there = f.toDevice(g.getDevice(), true)) {
-                    g.muli(there);
+                try (NDArray there = f.toDevice(e.devices[i], true)) {
+                    h[i].muli(there);
                 }
             }
         }
@@ -522,13 +526,15 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         Arrays.fill(broadcast, 1);
         broadcast[0] = units;
         try (NDArray flat = sessionManager().create(f); NDArray unitFactors = flat.reshape(broadcast)) {
-            for (NDArray g : handles(tensor)) {
+            NDArray[] h = handles(tensor);
+            Device[] devices = entries[tensor].devices;
+            for (int i = 0; i < h.length; i++) {
                 // a factor of exactly 1 leaves its unit's bits unchanged, as GradientSet's skipped write does
-                if (unitFactors.getDevice().equals(g.getDevice())) {
-                    g.muli(unitFactors);
+                if (devices[i].equals(sessionDevice())) {
+                    h[i].muli(unitFactors);
                 } else {
-                    try (NDArray there = unitFactors.toDevice(g.getDevice(), true)) {
-                        g.muli(there);
+                    try (NDArray there = unitFactors.toDevice(devices[i], true)) {
+                        h[i].muli(there);
                     }
                 }
             }
@@ -601,10 +607,14 @@ public final class DjlGradients implements Gradients, AutoCloseable {
 
     private NDManager sessionManager() {
         if (session.manager == null || !session.manager.isOpen()) {
-            NDArray anchor = anchor(0);
-            session.manager = anchor.getManager().newSubManager(anchor.getDevice());
+            session.manager = anchor(0).getManager().newSubManager(sessionDevice());
         }
         return session.manager;
+    }
+
+    /** The device of the session's arrays (factors, results): the first tensor's first copy's. */
+    private Device sessionDevice() {
+        return entries[0].devices[0];
     }
 
     private NDArray anchor(int tensor) {
@@ -642,7 +652,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         if (copies.length == 1 || reduced[tensor]) {
             return copies[0];
         }
-        Device d = copies[0].getDevice();
+        Device d = entries[tensor].devices[0];
         NDArray sum = null;
         for (int i = 1; i < copies.length; i++) {
             NDArray other = copies[i].toDevice(d, false);
@@ -670,7 +680,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     /** A manager for one call of a less frequent primitive; everything made in it closes with it. */
     private NDManager scratch(int tensor) {
         NDManager parent = sessionManager();
-        return parent.newSubManager(anchor(tensor).getDevice());
+        return parent.newSubManager(entries[tensor].devices[0]);
     }
 
     /**
@@ -758,7 +768,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                             + " call setRequiresGradient(true) on it (DJL blocks do this for trainable parameters)");
                 }
             }
-            entries.add(new Entry(name, group, copies[0].getShape(), copies.clone(), null, copies[0], null));
+            entries.add(new Entry(name, group, copies[0].getShape(), copies.clone(), null, copies[0], null,
+                    devices(copies)));
             return this;
         }
 
@@ -792,8 +803,18 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                 throw new IllegalArgumentException("tensor '" + name + "' has gradient shape " + copies[0].getShape()
                         + " but parameter shape " + parameter.getShape());
             }
-            entries.add(new Entry(name, group, copies[0].getShape(), null, copies.clone(), parameter, null));
+            entries.add(new Entry(name, group, copies[0].getShape(), null, copies.clone(), parameter, null,
+                    devices(copies)));
             return this;
+        }
+
+        /** Devices are read once here: each read is a native call, too slow for every step. */
+        private static Device[] devices(NDArray[] copies) {
+            Device[] d = new Device[copies.length];
+            for (int i = 0; i < d.length; i++) {
+                d[i] = copies[i].getDevice();
+            }
+            return d;
         }
 
         private void check(String name, String group, NDArray[] copies) {
