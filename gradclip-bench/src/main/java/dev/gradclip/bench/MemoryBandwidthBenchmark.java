@@ -67,6 +67,10 @@ public class MemoryBandwidthBenchmark {
     /** Allocates and fills the array read by {@link #read}. */
     @Setup
     public void setUp() {
+        float[] small = Workloads.uniform(32 * 1024, new SplittableRandom(1));
+        for (int i = 0; i < 3000; i++) {
+            sum(small);
+        }
         a = Workloads.uniform(floats, new SplittableRandom(1));
     }
 
