@@ -63,6 +63,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Also write the JSON object to FILE.")
     Path out;
 
+    @Option(names = "--only", paramLabel = "TEXT", description = "Run only the rows whose name contains TEXT (the"
+            + " streaming read always runs: it is the reference).")
+    String only;
+
     @Option(names = "--smoke", hidden = true, description = "Tiny data, no forks: checks the output shape only.")
     boolean smoke;
 
@@ -106,7 +110,10 @@ public final class BenchMain implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         BenchPlan.Mode mode = smoke ? BenchPlan.Mode.SMOKE : quick ? BenchPlan.Mode.QUICK : BenchPlan.Mode.FULL;
-        List<BenchCase> cases = BenchPlan.cases(mode, Kernels.get().name());
+        List<BenchCase> cases = new ArrayList<>(BenchPlan.cases(mode, Kernels.get().name()));
+        if (only != null) {
+            cases.removeIf(c -> !c.name().startsWith("stream-read") && !c.name().contains(only));
+        }
         PrintWriter table = json ? stderr : stdout;
         long start = System.nanoTime();
         List<Measured> measured = new ArrayList<>();
@@ -186,7 +193,10 @@ public final class BenchMain implements Callable<Integer> {
         for (Map.Entry<String, String> p : c.params().entrySet()) {
             o.param(p.getKey(), p.getValue());
         }
-        Collection<RunResult> runs = new Runner(o.build()).run();
+        Collection<RunResult> runs;
+        try (QuietStreams quiet = new QuietStreams()) {
+            runs = new Runner(o.build()).run();
+        }
         if (runs.size() != 1) {
             throw new IllegalStateException("expected one result for " + c.benchmark() + " " + c.params() + ", got "
                     + runs.size());
@@ -236,12 +246,12 @@ public final class BenchMain implements Callable<Integer> {
             }
         }
         w.println();
-        w.printf(Locale.ROOT, "%-28s %7s %7s %-6s %6s %10s %10s %8s %8s%n", "benchmark", "floats", "tensors",
+        w.printf(Locale.ROOT, "%-28s %7s %7s %-8s %6s %10s %10s %8s %8s%n", "benchmark", "floats", "tensors",
                 "kernel", "bytes", "best ms", "mean ms", "GB/s", "of read");
         for (BenchResult r : results) {
             BenchCase c = measured.stream().filter(m -> m.c.name().equals(r.name()) && m.c.floats() == r.floats()
                     && m.c.tensors() == r.tensors() && m.c.kernel().equals(r.kernel())).findFirst().orElseThrow().c;
-            w.printf(Locale.ROOT, "%-28s %7s %7d %-6s %5dn %10.3f %10.3f %8.1f %7.0f%%%n", r.name(),
+            w.printf(Locale.ROOT, "%-28s %7s %7d %-8s %5dn %10.3f %10.3f %8.1f %7.0f%%%n", r.name(),
                     floats(r.floats()), r.tensors(), r.kernel(), c.bytesPerFloat(), r.bestMillis(), r.meanMillis(),
                     r.gbps(), 100 * r.fractionOfBandwidth());
         }

@@ -42,7 +42,7 @@ class BenchMainTest {
             assertThat(fields).containsExactly("name", "floats", "tensors", "kernel", "gbps", "fraction_of_bandwidth");
             assertThat(r.get("floats").asLong()).isPositive();
             assertThat(r.get("tensors").asInt()).isIn(1, 200);
-            assertThat(r.get("kernel").asText()).isIn("simd", "scalar");
+            assertThat(r.get("kernel").asText()).isIn("simd", "scalar", "libtorch");
             assertThat(r.get("gbps").asDouble()).isPositive();
             assertThat(r.get("fraction_of_bandwidth").asDouble())
                     .isCloseTo(r.get("gbps").asDouble() / doc.get("bandwidth_gbps").asDouble(),
