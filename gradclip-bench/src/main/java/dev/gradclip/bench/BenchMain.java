@@ -67,6 +67,14 @@ public final class BenchMain implements Callable<Integer> {
             + " streaming read always runs: it is the reference).")
     String only;
 
+    @Option(names = "--training", description = "Instead of the bandwidth table, measure the share of a DJL"
+            + " training step spent clipping, per method (the RNN adding task, and Fashion-MNIST when installed).")
+    boolean training;
+
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "200", description = "Timed steps per method for"
+            + " --training (default: ${DEFAULT-VALUE}, after 50 untimed ones).")
+    int steps;
+
     @Option(names = "--smoke", hidden = true, description = "Tiny data, no forks: checks the output shape only.")
     boolean smoke;
 
@@ -109,6 +117,9 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (training) {
+            return trainingOverhead();
+        }
         BenchPlan.Mode mode = smoke ? BenchPlan.Mode.SMOKE : quick ? BenchPlan.Mode.QUICK : BenchPlan.Mode.FULL;
         List<BenchCase> cases = new ArrayList<>(BenchPlan.cases(mode, Kernels.get().name()));
         if (only != null) {
@@ -159,17 +170,57 @@ public final class BenchMain implements Callable<Integer> {
             stdout.flush();
         }
         if (out != null) {
-            Path parent = out.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Path tmp = Files.createTempFile(parent, ".bench", ".json");
-            mapper.writeValue(tmp.toFile(), doc);
-            Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            stderr.println("wrote " + out);
+            write(mapper, doc);
         }
         return 0;
+    }
+
+    private int trainingOverhead() throws IOException {
+        if (steps < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--steps must be >= 1, got " + steps);
+        }
+        PrintWriter table = json ? stderr : stdout;
+        List<TrainingOverhead.Row> rows = TrainingOverhead.run(smoke ? 2 : 50, smoke ? 3 : steps, stderr);
+        table.println();
+        table.printf(Locale.ROOT, "%-18s %-12s %6s %10s %10s %8s%n", "workload", "method", "steps", "step ms",
+                "clip ms", "share");
+        for (TrainingOverhead.Row r : rows) {
+            table.printf(Locale.ROOT, "%-18s %-12s %6d %10.3f %10.3f %7.2f%%%n", r.workload(), r.method(), r.steps(),
+                    r.stepMillis(), r.clipMillis(), 100 * r.share());
+        }
+        table.flush();
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode doc = mapper.createObjectNode();
+        ArrayNode arr = doc.putArray("training_overhead");
+        for (TrainingOverhead.Row r : rows) {
+            ObjectNode o = arr.addObject();
+            o.put("workload", r.workload());
+            o.put("method", r.method());
+            o.put("steps", r.steps());
+            o.put("step_ms", round(r.stepMillis(), 4));
+            o.put("clip_ms", round(r.clipMillis(), 4));
+            o.put("share", round(r.share(), 5));
+        }
+        if (json) {
+            stdout.println(mapper.writeValueAsString(doc));
+            stdout.flush();
+        }
+        if (out != null) {
+            write(mapper, doc);
+        }
+        return 0;
+    }
+
+    private void write(ObjectMapper mapper, ObjectNode doc) throws IOException {
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Path tmp = Files.createTempFile(parent, ".bench", ".json");
+        mapper.writeValue(tmp.toFile(), doc);
+        Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        stderr.println("wrote " + out);
     }
 
     /** A case and its times. */
