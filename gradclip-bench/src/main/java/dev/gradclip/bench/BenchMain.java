@@ -144,6 +144,27 @@ public final class BenchMain implements Callable<Integer> {
             stderr.printf(Locale.ROOT, "%.1f GB/s%n", gbps(c, m.bestMillis));
             measured.add(m);
         }
+        List<Paired> paired = new ArrayList<>();
+        if (only == null || "paired".contains(only) || only.contains("paired")) {
+            int[][] sets = mode == BenchPlan.Mode.SMOKE ? new int[][] {{BenchPlan.M1 / 4, 1}}
+                    : mode == BenchPlan.Mode.QUICK ? new int[][] {{BenchPlan.M64, 1}}
+                    : new int[][] {{BenchPlan.M16, 1}, {BenchPlan.M16, 200}, {BenchPlan.M64, 1}, {BenchPlan.M64, 200}};
+            int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : mode == BenchPlan.Mode.QUICK ? 10 : 15;
+            for (int[] set : sets) {
+                stderr.printf(Locale.ROOT, "[paired] read / clip / under-threshold interleaved, %s floats, %d tensor%s,"
+                        + " simd ... ", floats(set[0]), set[1], set[1] == 1 ? "" : "s");
+                stderr.flush();
+                try {
+                    Paired p = paired(set[0], set[1], rounds, mode == BenchPlan.Mode.SMOKE);
+                    stderr.printf(Locale.ROOT, "clip at %.0f%% of read speed%n", 100 * p.clipFraction());
+                    paired.add(p);
+                } catch (IOException | RuntimeException e) {
+                    stderr.println("failed");
+                    stderr.println("gradclip bench: paired measurement failed: " + rootMessage(e));
+                    return 1;
+                }
+            }
+        }
         double bandwidth = 0;
         double copy = 0;
         List<BenchResult> results = new ArrayList<>();
@@ -163,7 +184,20 @@ public final class BenchMain implements Callable<Integer> {
                     round(g / bandwidth, 4), m.bestMillis, m.meanMillis));
         }
         printTable(table, measured, bandwidth, copy, results, (System.nanoTime() - start) / 1e9);
+        printPaired(table, paired);
         ObjectNode doc = toJson(bandwidth, copy, results, mode);
+        ArrayNode pairedJson = doc.putArray("paired");
+        for (Paired p : paired) {
+            ObjectNode o = pairedJson.addObject();
+            o.put("floats", p.floats());
+            o.put("tensors", p.tensors());
+            o.put("kernel", "simd");
+            o.put("read_ms", round(p.readMillis(), 4));
+            o.put("clip_ms", round(p.clipMillis(), 4));
+            o.put("under_threshold_ms", round(p.checkMillis(), 4));
+            o.put("clip_fraction_of_read", round(p.clipFraction(), 4));
+            o.put("under_threshold_read_passes", round(p.checkMillis() / p.readMillis(), 4));
+        }
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         if (json) {
             stdout.println(mapper.writeValueAsString(doc));
@@ -221,6 +255,72 @@ public final class BenchMain implements Callable<Integer> {
         Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         stderr.println("wrote " + out);
+    }
+
+    /**
+     * The paired measurement of one gradient set: best times of a streaming read, a global-norm clip
+     * and an under-threshold step, interleaved in one JVM.
+     */
+    private record Paired(int floats, int tensors, double readMillis, double clipMillis, double checkMillis) {
+        /** @return the clip's GB/s (12n bytes) over the read's (4n bytes) on the same data */
+        double clipFraction() {
+            return 3 * readMillis / clipMillis;
+        }
+    }
+
+    private static Paired paired(int floats, int tensors, int rounds, boolean inProcess) throws IOException {
+        if (inProcess) {
+            java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream old = System.out;
+            System.setOut(new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                PairedMain.main(new String[] {String.valueOf(floats), String.valueOf(tensors), String.valueOf(rounds)});
+            } finally {
+                System.setOut(old);
+            }
+            return parsePaired(floats, tensors, buffer.toString(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd", "-cp",
+                System.getProperty("java.class.path"), PairedMain.class.getName(), String.valueOf(floats),
+                String.valueOf(tensors), String.valueOf(rounds)));
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            int code = process.waitFor();
+            if (code != 0) {
+                throw new IllegalStateException("the forked JVM exited with code " + code);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroy();
+            throw new IllegalStateException("interrupted", e);
+        }
+        return parsePaired(floats, tensors, output);
+    }
+
+    private static Paired parsePaired(int floats, int tensors, String output) {
+        String[] f = output.trim().split("\\s+");
+        if (f.length != 3) {
+            throw new IllegalStateException("unexpected output of the paired measurement: '" + output.trim() + "'");
+        }
+        return new Paired(floats, tensors, Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]));
+    }
+
+    private static void printPaired(PrintWriter w, List<Paired> paired) {
+        if (paired.isEmpty()) {
+            return;
+        }
+        w.println();
+        w.println("Paired in one JVM (read, clip, under-threshold step interleaved on the same data; best of the rounds):");
+        w.printf(Locale.ROOT, "%7s %7s %10s %10s %10s %16s %20s%n", "floats", "tensors", "read ms", "clip ms",
+                "check ms", "clip GB/s / read", "check / read pass");
+        for (Paired p : paired) {
+            w.printf(Locale.ROOT, "%7s %7d %10.3f %10.3f %10.3f %15.0f%% %19.2fx%n", floats(p.floats()), p.tensors(),
+                    p.readMillis(), p.clipMillis(), p.checkMillis(), 100 * p.clipFraction(),
+                    p.checkMillis() / p.readMillis());
+        }
+        w.flush();
     }
 
     /** A case and its times. */

@@ -28,7 +28,7 @@ final class BenchPlan {
     /** How long and how often each row is measured. */
     enum Mode {
         /** The representative subset, about two minutes. */
-        FULL(3, 8),
+        FULL(2, 7),
         /** A smaller subset, well under a minute. */
         QUICK(2, 5),
         /** Tiny data, one short iteration, no fork: checks the shape only. */

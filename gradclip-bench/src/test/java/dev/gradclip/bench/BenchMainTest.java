@@ -50,7 +50,15 @@ class BenchMainTest {
             names.add(r.get("name").asText());
         }
         assertThat(names).contains("global-norm-clip", "global-norm-under-threshold", "value-clip", "agc", "read");
-        assertThat(err.toString()).contains("streaming read").contains("global-norm-clip");
+        JsonNode paired = doc.get("paired");
+        assertThat(paired.size()).isPositive();
+        for (JsonNode p : paired) {
+            assertThat(p.get("clip_fraction_of_read").asDouble())
+                    .isCloseTo(3 * p.get("read_ms").asDouble() / p.get("clip_ms").asDouble(),
+                            org.assertj.core.data.Offset.offset(1e-2));
+            assertThat(p.get("under_threshold_read_passes").asDouble()).isPositive();
+        }
+        assertThat(err.toString()).contains("streaming read").contains("global-norm-clip").contains("Paired");
     }
 
     @Test
