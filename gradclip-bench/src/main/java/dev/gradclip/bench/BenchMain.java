@@ -149,8 +149,9 @@ public final class BenchMain implements Callable<Integer> {
             int[][] sets = mode == BenchPlan.Mode.SMOKE ? new int[][] {{BenchPlan.M1 / 4, 1}}
                     : mode == BenchPlan.Mode.QUICK ? new int[][] {{BenchPlan.M64, 1}}
                     : new int[][] {{BenchPlan.M16, 1}, {BenchPlan.M16, 200}, {BenchPlan.M64, 1}, {BenchPlan.M64, 200}};
-            int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : mode == BenchPlan.Mode.QUICK ? 10 : 15;
             for (int[] set : sets) {
+                // rounds of about 10 ms are cheap: more of them, more chances of a quiet one
+                int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : set[0] <= BenchPlan.M16 ? 30 : 12;
                 stderr.printf(Locale.ROOT, "[paired] read / clip / under-threshold interleaved, %s floats, %d tensor%s,"
                         + " simd ... ", floats(set[0]), set[1], set[1] == 1 ? "" : "s");
                 stderr.flush();

@@ -28,7 +28,7 @@ final class BenchPlan {
     /** How long and how often each row is measured. */
     enum Mode {
         /** The representative subset, about two minutes. */
-        FULL(2, 7),
+        FULL(2, 6),
         /** A smaller subset, well under a minute. */
         QUICK(2, 5),
         /** Tiny data, one short iteration, no fork: checks the shape only. */
@@ -92,11 +92,7 @@ final class BenchPlan {
             add("global-norm-under-threshold", "GlobalNormCheckBenchmark.underThreshold",
                     clipParams(n, 1, "simd"), n, 1, "simd", 4, "2g");
         }
-        if (full) {
-            add("global-norm-under-threshold", "GlobalNormCheckBenchmark.underThreshold",
-                    clipParams(M64, 1, "scalar"), M64, 1, "scalar", 4, "2g");
-        }
-        for (int tensors : full || smoke ? new int[] {1, 200} : new int[] {200}) {
+        for (int tensors : smoke ? new int[] {1, 200} : new int[] {200}) {
             add("value-clip", "ElementwiseClipBenchmark.valueClip", clipParams(elementwise, tensors, "simd"),
                     elementwise, tensors, "simd", 8, "2g");
             add("agc", "ElementwiseClipBenchmark.agc", clipParams(elementwise, tensors, "simd"), elementwise,
@@ -104,7 +100,7 @@ final class BenchPlan {
         }
         if (!smoke) {
             // the DJL rows need the PyTorch engine's native library, loaded only in forks
-            for (int tensors : full ? new int[] {1, 200} : new int[] {200}) {
+            for (int tensors : new int[] {200}) {
                 djl("djl-global-norm-clip", "DjlClipBenchmark.gradclipDjl", M16, tensors);
                 djl("libtorch-ops-peer", "DjlClipBenchmark.libtorchOps", M16, tensors);
             }
