@@ -41,6 +41,7 @@ final class FashionMnistSteps implements TrainingOverhead.Steps {
     private final float[] labels;
     private final Model model;
     private final Trainer trainer;
+    private DjlGradients view;
     private NDManager stepManager;
 
     /** @return whether the training files are installed */
@@ -126,7 +127,10 @@ final class FashionMnistSteps implements TrainingOverhead.Steps {
 
     @Override
     public DjlGradients gradients() {
-        return DjlGradients.of(trainer);
+        if (view == null) {
+            view = DjlGradients.of(trainer); // once per model; closed after every step
+        }
+        return view;
     }
 
     @Override
@@ -142,6 +146,9 @@ final class FashionMnistSteps implements TrainingOverhead.Steps {
     }
 
     private void release() {
+        if (view != null) {
+            view.close();
+        }
         if (stepManager != null) {
             stepManager.close();
             stepManager = null;
