@@ -414,11 +414,26 @@ public final class DjlGradients implements Gradients, AutoCloseable {
 
     @Override
     public void scale(int tensor, double factor) {
+        // as GradientSet (Gradients' conventions): a factor below the smallest normal float is applied
+        // as a normal float times exact powers of two, never rounded to a subnormal or to 0
+        double f = factor;
+        int steps = 0;
+        while (f > 0 && f < Float.MIN_NORMAL) {
+            f *= 0x1p126;
+            steps++;
+        }
+        scaleBy(tensor, (float) f);
+        for (int i = 0; i < steps; i++) {
+            scaleBy(tensor, 0x1p-126f);
+        }
+    }
+
+    private void scaleBy(int tensor, float factor) {
         Entry e = entries[tensor];
         if (e.shape.size() == 0) {
             return;
         }
-        NDArray f = factor((float) factor);
+        NDArray f = factor(factor);
         NDArray[] h = handles(tensor);
         for (int i = 0; i < h.length; i++) {
             if (e.devices[i].equals(sessionDevice())) {
