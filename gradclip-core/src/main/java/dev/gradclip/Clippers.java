@@ -97,4 +97,14 @@ public final class Clippers {
     public static AgcClipper agc(double lambda) {
         return new AgcClipper(lambda, AgcClipper.DEFAULT_EPSILON, name -> false, NonFinitePolicy.THROW);
     }
+
+    /**
+     * No clipping: the norms are measured and reported and the {@link NonFinitePolicy} applies, but
+     * the gradients are never changed (the baseline of a comparison).
+     *
+     * @return the clipper
+     */
+    public static Clipper none() {
+        return new NoClipping(NonFinitePolicy.THROW);
+    }
 }
