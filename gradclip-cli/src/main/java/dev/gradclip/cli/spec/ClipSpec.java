@@ -212,7 +212,7 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
         SpecParameters p = parameters;
         switch (method) {
             case NONE:
-                base = new PassThroughClipper(policy);
+                base = Clippers.none();
                 break;
             case VALUE:
                 base = Clippers.value(p.number("c", Double.NaN));

@@ -1,6 +1,11 @@
 package dev.gradclip.cli.spec;
 
+import dev.gradclip.Schedule;
 import dev.gradclip.cli.spec.SpecParameters.Accepted;
+import dev.gradclip.optim.Adam;
+import dev.gradclip.optim.Optimizer;
+import dev.gradclip.optim.Optimizers;
+import dev.gradclip.optim.RmsProp;
 import dev.gradclip.cli.spec.SpecParameters.Kind;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,6 +114,65 @@ public record OptimizerSpec(String text, String name, SpecParameters parameters)
         }
         String lr = "lr=" + fallback;
         return parse(text.contains(":") ? text + "," + lr : text + ":" + lr);
+    }
+
+    /**
+     * The learning-rate schedule: {@code constant} (default), {@code cosine} (to 0 over the run),
+     * {@code step} ({@code every=N}, {@code gamma=G}, default 0.1), each optionally preceded by a
+     * linear {@code warmup=N}.
+     *
+     * @param learningRate the base learning rate
+     * @param totalSteps   the run's length, for the cosine schedule
+     * @return the schedule
+     */
+    public Schedule schedule(double learningRate, long totalSteps) {
+        Schedule base;
+        switch (parameters.word("schedule", "constant")) {
+            case "cosine":
+                base = Schedule.cosine(learningRate, Math.max(1, totalSteps), 0.0);
+                break;
+            case "step":
+                base = Schedule.step(learningRate, parameters.count("every", 1), parameters.number("gamma", 0.1));
+                break;
+            default:
+                base = Schedule.constant(learningRate);
+                break;
+        }
+        return parameters.has("warmup") ? Schedule.linearWarmup(parameters.count("warmup", 1), base) : base;
+    }
+
+    /**
+     * Builds the optimizer on {@code float[]} parameters (gradclip-core).
+     *
+     * @param fallbackLearningRate the learning rate when the spec gives none
+     * @param totalSteps           the run's length, for the cosine schedule
+     * @return a fresh optimizer
+     */
+    public Optimizer newOptimizer(double fallbackLearningRate, long totalSteps) {
+        double lr = learningRate(fallbackLearningRate);
+        Schedule schedule = schedule(lr, totalSteps);
+        switch (name) {
+            case "momentum":
+                return Optimizers.momentum(lr, parameters.number("beta", 0.9)).withSchedule(schedule);
+            case "nesterov":
+                return Optimizers.nesterov(lr, parameters.number("beta", 0.9)).withSchedule(schedule);
+            case "rmsprop":
+                return Optimizers.rmsProp(lr).withAlpha(parameters.number("alpha", RmsProp.DEFAULT_ALPHA))
+                        .withEpsilon(parameters.number("eps", RmsProp.DEFAULT_EPSILON))
+                        .withMomentum(parameters.number("momentum", 0.0))
+                        .withCentered(parameters.flag("centered", false)).withSchedule(schedule);
+            case "adam":
+                return Optimizers.adam(schedule).withBetas(parameters.number("beta1", Adam.DEFAULT_BETA1),
+                        parameters.number("beta2", Adam.DEFAULT_BETA2))
+                        .withEpsilon(parameters.number("eps", Adam.DEFAULT_EPSILON));
+            case "adamw":
+                return Optimizers.adamW(schedule).withBetas(parameters.number("beta1", Adam.DEFAULT_BETA1),
+                        parameters.number("beta2", Adam.DEFAULT_BETA2))
+                        .withEpsilon(parameters.number("eps", Adam.DEFAULT_EPSILON))
+                        .withWeightDecay(parameters.number("wd", Adam.DEFAULT_ADAMW_WEIGHT_DECAY));
+            default:
+                return Optimizers.sgd(schedule);
+        }
     }
 
     @Override

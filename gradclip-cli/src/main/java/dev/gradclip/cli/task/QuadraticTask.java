@@ -4,6 +4,7 @@ import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
 import dev.gradclip.GradientSet;
 import dev.gradclip.cli.UsageException;
+import dev.gradclip.optim.TrainingStep;
 import dev.gradclip.cli.spec.OptimizerSpec;
 import java.util.List;
 import java.util.Map;
@@ -48,26 +49,22 @@ public final class QuadraticTask implements Task {
     @Override
     public TaskRun start(TaskSettings settings, Clipper clipper, OptimizerSpec optimizer) {
         check(settings);
-        if (!optimizer.name().equals("sgd")) {
-            throw new UsageException("optimizer '" + optimizer.name() + "' is not available in this build; use sgd");
-        }
         double x0 = settings.x0() == null ? 1.0 : settings.x0();
-        return new Run((float) x0, clipper, optimizer.learningRate(defaults().learningRate()));
+        return new Run((float) x0, TrainingStep.of(clipper,
+                optimizer.newOptimizer(defaults().learningRate(), settings.steps())));
     }
 
     private static final class Run implements TaskRun {
         private final float[] x;
         private final float[] grad = new float[1];
         private final GradientSet gradients;
-        private final Clipper clipper;
-        private final double lr;
+        private final TrainingStep update;
         private final LayerNorms layerNorms;
 
-        Run(float x0, Clipper clipper, double lr) {
+        Run(float x0, TrainingStep update) {
             this.x = new float[] {x0};
             this.gradients = GradientSet.builder().add("x", grad, x, 1).build();
-            this.clipper = clipper;
-            this.lr = lr;
+            this.update = update;
             this.layerNorms = new LayerNorms(gradients);
         }
 
@@ -80,10 +77,7 @@ public final class QuadraticTask implements Task {
         public StepResult step(long step) {
             double loss = (double) x[0] * x[0];
             grad[0] = 2f * x[0];
-            ClipReport report = clipper.clip(gradients);
-            if (!report.skipped()) {
-                x[0] -= (float) lr * grad[0];
-            }
+            ClipReport report = update.update(gradients).clip();
             return new StepResult(loss, report, layerNorms.of(report), Map.of("x", (double) x[0]));
         }
 
