@@ -18,6 +18,14 @@ public final class Main {
      * @param args the command line
      */
     public static void main(String[] args) {
+        // DJL and PyTorch log at INFO through SLF4J; the command's own output is enough
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        // on a machine without a GPU DJL warns that it found none; that is the expected case here
+        if (System.getProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
+        }
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         int code = GradclipCli.create(out, err).execute(args);
