@@ -18,8 +18,12 @@ import java.util.Locale;
  * gradient is left alone and {@code x ← x − 0.1·2x = 0.8·x}.
  *
  * <p>From {@code x0 = 1e6} with {@code η = 1.5}: unclipped descent multiplies {@code x} by
- * {@code 1 − 2η = −2} at every step and overflows; clipped descent moves by exactly {@code η·c}
- * towards the minimum at every step.
+ * {@code 1 − 2η = −2} at every step and overflows ({@code -Infinity} at iteration 109, NaN after);
+ * clipped descent moves by exactly {@code η·c} towards the minimum at every step, reaches
+ * {@code |x| ≤ η·c} after 666,666 steps and stays there. (With a constant {@code η > 1} no
+ * gradient method settles exactly at 0, since near the minimum the unclipped update itself is
+ * unstable; clipping turns divergence into a bounded orbit around the minimum. A decaying learning
+ * rate then brings it to 0.)
  *
  * <p>Run it with {@code java -cp gradclip-core/target/classes dev.gradclip.examples.QuadraticExample}.
  */
@@ -97,5 +101,24 @@ public final class QuadraticExample {
                 trajectory(1e6, gradientDescent(1.5, Double.NaN), 100), 10);
         print(out, "x0 = 1e6, eta = 1.5, value clipping c = 1 (moves by eta*c = 1.5 per step)",
                 trajectory(1e6, gradientDescent(1.5, 1.0), 100), 10);
+        double[] free = trajectory(1e6, gradientDescent(1.5, Double.NaN), 120);
+        int overflow = 0;
+        while (overflow < free.length && Double.isFinite(free[overflow])) {
+            overflow++;
+        }
+        out.printf(Locale.ROOT, "unclipped: x = %s at iteration %d, %s at %d%n", free[overflow], overflow,
+                free[overflow + 1], overflow + 1);
+        int steps = 700_000;
+        double[] clipped = trajectory(1e6, gradientDescent(1.5, 1.0), steps);
+        int arrived = 0;
+        while (Math.abs(clipped[arrived]) > 1.5) {
+            arrived++;
+        }
+        double worst = 0;
+        for (int i = arrived; i <= steps; i++) {
+            worst = Math.max(worst, Math.abs(clipped[i]));
+        }
+        out.printf(Locale.ROOT, "clipped: |x| <= eta*c = 1.5 from iteration %d on (largest |x| after: %.4g)%n",
+                arrived, worst);
     }
 }

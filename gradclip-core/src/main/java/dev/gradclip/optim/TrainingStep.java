@@ -31,7 +31,9 @@ import java.util.Objects;
  * clipper's statistics exactly as they were; a step that throws (non-finite gradients under
  * {@code THROW}, bad arguments) changes nothing either. {@link #saveState()} and
  * {@link #restoreState(byte[])} capture everything, so a run restored at step k continues bit for
- * bit as one never interrupted. Not thread-safe.
+ * bit as one never interrupted. Under {@code PROPAGATE} non-finite gradients reach the optimizer and
+ * the parameters, as in an unguarded framework (the policy exists to reproduce that); every other
+ * policy keeps NaN out of the parameters. Not thread-safe.
  */
 public final class TrainingStep {
 

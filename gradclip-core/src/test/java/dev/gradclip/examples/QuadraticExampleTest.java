@@ -69,6 +69,8 @@ class QuadraticExampleTest {
             System.setOut(old);
         }
         String out = buf.toString(StandardCharsets.UTF_8);
-        assertThat(out).contains("     0  1.00000").contains("    10  0.163840").contains("   100  999850");
+        assertThat(out).contains("     0  1.00000").contains("    10  0.163840").contains("   100  999850")
+                .contains("unclipped: x = -Infinity at iteration 109, NaN at 110")
+                .contains("clipped: |x| <= eta*c = 1.5 from iteration 666666 on");
     }
 }
