@@ -22,6 +22,13 @@ public final class Main {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
+        // the lab's models are small: one PyTorch thread runs them about three times faster than two
+        // threads contending for two cores (200 RNN steps: 3.9 s against 12.4 s), and the same every time
+        for (String p : new String[] {"ai.djl.pytorch.num_threads", "ai.djl.pytorch.num_interop_threads"}) {
+            if (System.getProperty(p) == null) {
+                System.setProperty(p, "1");
+            }
+        }
         // on a machine without a GPU DJL warns that it found none; that is the expected case here
         if (System.getProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils") == null) {
             System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
