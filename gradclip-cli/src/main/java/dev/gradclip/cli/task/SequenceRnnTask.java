@@ -42,7 +42,7 @@ public final class SequenceRnnTask implements Task {
 
     @Override
     public String description() {
-        return "Pascanu et al. 2013 " + kind.id() + " problem learned by a 50-unit tanh RNN (DJL, PyTorch engine)";
+        return "Pascanu et al. 2013 " + kind.id() + " problem, 50-unit tanh RNN (DJL)";
     }
 
     @Override
