@@ -283,7 +283,8 @@ public final class ZClipper extends AbstractClipper {
         double[] b = r.readDoubles();
         r.finish();
         if (warmup != warmupSteps || b == null || b.length >= warmupSteps || (init && b.length != 0)) {
-            throw new IllegalArgumentException("zclip state has warm-up " + warmup + " with " + (b == null ? 0 : b.length)
+            throw new IllegalArgumentException("zclip state has warm-up " + warmup + " with "
+                    + (b == null ? 0 : b.length)
                     + " buffered norms; this clipper warms up over " + warmupSteps
                     + " steps; restore into a clipper with the same settings");
         }
