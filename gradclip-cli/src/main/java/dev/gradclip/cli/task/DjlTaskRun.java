@@ -26,6 +26,7 @@ abstract class DjlTaskRun implements TaskRun {
     /** Its trainer (loss, optimizer, parameters). */
     protected final Trainer trainer;
     private final Clipper clipper;
+    private DjlGradients gradients;
     private LayerNorms layerNorms;
 
     /**
@@ -53,9 +54,17 @@ abstract class DjlTaskRun implements TaskRun {
         return layerNorms().layers();
     }
 
+    /** One view serves every step; it is closed after each, which releases its native handles. */
+    private DjlGradients gradients() {
+        if (gradients == null) {
+            gradients = DjlGradients.of(trainer);
+        }
+        return gradients;
+    }
+
     private LayerNorms layerNorms() {
         if (layerNorms == null) {
-            layerNorms = new LayerNorms(DjlGradients.of(trainer));
+            layerNorms = new LayerNorms(gradients());
         }
         return layerNorms;
     }
@@ -71,19 +80,26 @@ abstract class DjlTaskRun implements TaskRun {
                 collector.backward(value);
                 loss = value.toType(DataType.FLOAT64, false).getDouble();
             }
-            DjlGradients gradients = DjlGradients.of(trainer);
-            ClipReport report = clipper.clip(gradients);
-            if (report.skipped()) {
-                gradients.zeroGradients();
-            } else {
-                trainer.step();
+            DjlGradients g = gradients();
+            try {
+                ClipReport report = clipper.clip(g);
+                if (report.skipped()) {
+                    g.zeroGradients();
+                } else {
+                    trainer.step();
+                }
+                return new StepResult(loss, report, layerNorms().of(report), Map.of());
+            } finally {
+                g.close();
             }
-            return new StepResult(loss, report, layerNorms().of(report), Map.of());
         }
     }
 
     @Override
     public void close() {
+        if (gradients != null) {
+            gradients.close();
+        }
         trainer.close();
         model.close();
     }
