@@ -11,6 +11,10 @@ package dev.gradclip;
  * ClipReport report = clipper.clip(gradients);
  * if (!report.skipped()) optimizer.step();
  * }</pre>
+ *
+ * <p>Adaptive thresholds need no tuning: {@link #autoClip()}, {@link #zClip()}, {@link #adaGC()};
+ * {@link #spikeGuard(Clipper)} skips outlier steps around any of them; {@link #scheduled(Schedule)}
+ * follows a schedule. To chain a clipper with an optimizer, see {@code dev.gradclip.optim.TrainingStep}.
  */
 public final class Clippers {
 
@@ -96,5 +100,94 @@ public final class Clippers {
      */
     public static AgcClipper agc(double lambda) {
         return new AgcClipper(lambda, AgcClipper.DEFAULT_EPSILON, name -> false, NonFinitePolicy.THROW);
+    }
+
+    /**
+     * No clipping: the norms are measured and reported and the {@link NonFinitePolicy} applies, but
+     * the gradients are never changed (the baseline of a comparison).
+     *
+     * @return the clipper
+     */
+    public static Clipper none() {
+        return new NoClipping(NonFinitePolicy.THROW);
+    }
+
+    /**
+     * AutoClip: global-norm clipping at the p-th percentile of the norms seen (Seetharaman et al.
+     * 2020, arXiv:2007.14469). See {@link AutoClipper}.
+     *
+     * @param percentile p in [0, 100]; the paper uses 10
+     * @return the clipper, over a window of the last 10,000 norms
+     * @throws IllegalArgumentException if p is outside [0, 100]
+     */
+    public static AutoClipper autoClip(double percentile) {
+        return new AutoClipper(percentile, AutoClipper.DEFAULT_WINDOW, 0.0, NonFinitePolicy.THROW);
+    }
+
+    /**
+     * AutoClip at the paper's 10th percentile. See {@link AutoClipper}.
+     *
+     * @return the clipper
+     */
+    public static AutoClipper autoClip() {
+        return autoClip(AutoClipper.DEFAULT_PERCENTILE);
+    }
+
+    /**
+     * ZClip with the paper's defaults: α = 0.97, z = 2.5, 25 warm-up steps, adaptive scaling, no cap
+     * (Kumar et al. 2025, arXiv:2504.02507). See {@link ZClipper} for the options.
+     *
+     * @return the clipper
+     */
+    public static ZClipper zClip() {
+        return new ZClipper(ZClipper.DEFAULT_ALPHA, ZClipper.DEFAULT_Z_THRESHOLD, ZClipper.DEFAULT_WARMUP_STEPS,
+                ZClipper.ClipOption.ADAPTIVE_SCALING, Double.NaN, false, NonFinitePolicy.THROW);
+    }
+
+    /**
+     * AdaGC with the paper's defaults: T_start = 100, λ_abs = 1.0, λ_rel = 1.05, β = 0.98 (Wang et
+     * al. 2025, arXiv:2502.11034). See {@link AdaGcClipper}.
+     *
+     * @return the clipper
+     */
+    public static AdaGcClipper adaGC() {
+        return new AdaGcClipper(AdaGcClipper.DEFAULT_WARMUP_STEPS, AdaGcClipper.DEFAULT_LAMBDA_ABS,
+                AdaGcClipper.DEFAULT_LAMBDA_REL, AdaGcClipper.DEFAULT_BETA, NonFinitePolicy.THROW);
+    }
+
+    /**
+     * A spike guard around a clipper: skip the step when the norm exceeds 10 times the median of the
+     * last 100 accepted norms (after 20 of them). See {@link SpikeGuard} for the z-score rule and the
+     * other options. The guard shares the inner clipper's non-finite policy.
+     *
+     * @param inner the clipper that clips the steps the guard accepts (e.g. {@link #none()})
+     * @return the guard
+     */
+    public static SpikeGuard spikeGuard(Clipper inner) {
+        return new SpikeGuard(inner, SpikeGuard.DEFAULT_MEDIAN_FACTOR, Double.NaN, SpikeGuard.DEFAULT_WINDOW,
+                SpikeGuard.DEFAULT_WARMUP, Long.MAX_VALUE);
+    }
+
+    /**
+     * A spike guard with a chosen median factor. See {@link SpikeGuard}.
+     *
+     * @param inner        the clipper that clips the steps the guard accepts
+     * @param medianFactor k: a norm above k times the median of the history is a spike
+     * @return the guard
+     * @throws IllegalArgumentException if k is not finite and positive
+     */
+    public static SpikeGuard spikeGuard(Clipper inner, double medianFactor) {
+        return spikeGuard(inner).withMedianFactor(medianFactor);
+    }
+
+    /**
+     * Global L2-norm clipping at a threshold that follows a schedule of the step, e.g.
+     * {@code Schedule.constant(1.0).withLinearWarmup(100)}. See {@link ScheduledClipper}.
+     *
+     * @param threshold the threshold as a function of the step
+     * @return the clipper
+     */
+    public static ScheduledClipper scheduled(Schedule threshold) {
+        return new ScheduledClipper(threshold, 2.0, NonFinitePolicy.THROW);
     }
 }

@@ -1,0 +1,208 @@
+package dev.gradclip.optim;
+
+import dev.gradclip.ClipReport;
+import dev.gradclip.Clipper;
+import dev.gradclip.Clippers;
+import dev.gradclip.GradientSet;
+import dev.gradclip.NonFiniteGradientException;
+import dev.gradclip.internal.StateReader;
+import dev.gradclip.internal.StateWriter;
+import java.util.Objects;
+
+/**
+ * One training update: clip the gradients, then, unless the clipper asks to skip, apply the
+ * optimizer; the composition of Optax's {@code chain(clip, optimizer)} with
+ * {@code apply_if_finite}, as one object with explicit, saveable state.
+ *
+ * <pre>{@code
+ * TrainingStep step = TrainingStep.of(
+ *         Clippers.spikeGuard(Clippers.zClip()).withNonFinitePolicy(NonFinitePolicy.SKIP),
+ *         Optimizers.adamW(1e-3));
+ * for (...) {
+ *     computeGradients(params, grads);             // fills the arrays of the set
+ *     StepReport r = step.update(set);             // set pairs each gradient with its parameter
+ *     if (r.skipped()) log(r.clip());
+ * }
+ * byte[] checkpoint = step.saveState();            // clipper statistics, moments, counters
+ * }</pre>
+ *
+ * <p>Guarantees: a skipped step (non-finite gradients under {@code SKIP}, or a spike guard) leaves
+ * the parameters, the optimizer state (moments, step counter, hence the schedule position) and the
+ * clipper's statistics exactly as they were; a step that throws (non-finite gradients under
+ * {@code THROW}, bad arguments) changes nothing either. {@link #saveState()} and
+ * {@link #restoreState(byte[])} capture everything, so a run restored at step k continues bit for
+ * bit as one never interrupted. Under {@code PROPAGATE} non-finite gradients reach the optimizer and
+ * the parameters, as in an unguarded framework (the policy exists to reproduce that); every other
+ * policy keeps NaN out of the parameters. Not thread-safe.
+ */
+public final class TrainingStep {
+
+    private static final String KIND = "training-step";
+    private static final int STATE_VERSION = 1;
+
+    private final Clipper clipper;
+    private final Optimizer optimizer;
+    private long calls;
+    private long skipped;
+    private long clipped;
+
+    private TrainingStep(Clipper clipper, Optimizer optimizer) {
+        this.clipper = Objects.requireNonNull(clipper, "clipper");
+        this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+    }
+
+    /**
+     * Chains a clipper and an optimizer.
+     *
+     * @param clipper   the clipper, applied to the raw gradients first (possibly a spike guard)
+     * @param optimizer the optimizer
+     * @return the step, with fresh counters (the clipper and optimizer keep their own state)
+     */
+    public static TrainingStep of(Clipper clipper, Optimizer optimizer) {
+        return new TrainingStep(clipper, optimizer);
+    }
+
+    /**
+     * An optimizer alone, with {@link Clippers#none()}: norms are still measured and reported, and
+     * non-finite gradients still throw.
+     *
+     * @param optimizer the optimizer
+     * @return the step
+     */
+    public static TrainingStep of(Optimizer optimizer) {
+        return new TrainingStep(Clippers.none(), optimizer);
+    }
+
+    /**
+     * Clips the gradients of the set in place and, unless the clipper asks to skip, updates the
+     * parameters of the set.
+     *
+     * @param set gradients paired with their parameters (every tensor needs its parameter values)
+     * @return what was done
+     * @throws IllegalArgumentException   if a tensor has no parameter values, or the shapes differ
+     *                                    from earlier steps (nothing is changed then)
+     * @throws NonFiniteGradientException under {@code THROW} for NaN or infinite gradients (nothing
+     *                                    is changed then)
+     */
+    public StepReport update(GradientSet set) {
+        Objects.requireNonNull(set, "set");
+        for (int t = 0; t < set.tensorCount(); t++) {
+            if (set.parameter(t) == null) {
+                throw new IllegalArgumentException("tensor '" + set.name(t) + "' has no parameter values;"
+                        + " build the set with GradientSet.Builder.add(name, grad, param, shape...)");
+            }
+        }
+        ClipReport report = clipper.clip(set);
+        long step = calls++;
+        if (report.skipped()) {
+            skipped++;
+            return new StepReport(step, false, Double.NaN, optimizer.stepCount(), report);
+        }
+        double lr = optimizer.learningRate();
+        optimizer.step(set);
+        if (report.clipped()) {
+            clipped++;
+        }
+        return new StepReport(step, true, lr, optimizer.stepCount(), report);
+    }
+
+    /**
+     * {@link #update(GradientSet)} on plain arrays, tensor {@code i} named {@code parameters[i]}.
+     *
+     * @param parameters the parameter tensors, updated in place
+     * @param gradients  their gradients, clipped in place; same count and lengths
+     * @return what was done
+     * @throws IllegalArgumentException   if counts or lengths differ
+     * @throws NonFiniteGradientException under {@code THROW} for NaN or infinite gradients
+     */
+    public StepReport update(float[][] parameters, float[][] gradients) {
+        Objects.requireNonNull(parameters, "parameters");
+        Objects.requireNonNull(gradients, "gradients");
+        if (parameters.length != gradients.length) {
+            throw new IllegalArgumentException("got " + parameters.length + " parameter tensors but "
+                    + gradients.length + " gradient tensors");
+        }
+        GradientSet.Builder b = GradientSet.builder();
+        for (int i = 0; i < parameters.length; i++) {
+            float[] p = Objects.requireNonNull(parameters[i], "parameters[" + i + "]");
+            float[] g = Objects.requireNonNull(gradients[i], "gradients[" + i + "]");
+            b.add("parameters[" + i + "]", g, p, g.length);
+        }
+        return update(b.build());
+    }
+
+    /** @return the clipper */
+    public Clipper clipper() {
+        return clipper;
+    }
+
+    /** @return the optimizer */
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /** @return the number of {@link #update} calls that returned, applied or skipped */
+    public long calls() {
+        return calls;
+    }
+
+    /** @return the number of steps skipped */
+    public long skippedSteps() {
+        return skipped;
+    }
+
+    /** @return the number of applied steps whose gradients were clipped */
+    public long clippedSteps() {
+        return clipped;
+    }
+
+    /**
+     * Serialises the counters, the clipper's statistics and the optimizer's state.
+     *
+     * @return the state
+     */
+    public byte[] saveState() {
+        return new StateWriter(KIND, STATE_VERSION)
+                .writeLong(calls).writeLong(skipped).writeLong(clipped)
+                .writeBytes(clipper.saveState())
+                .writeBytes(optimizer.saveState())
+                .toByteArray();
+    }
+
+    /**
+     * Restores a state saved by {@link #saveState()} of a step built with the same clipper and
+     * optimizer settings. On failure nothing changes.
+     *
+     * @param state the saved state
+     * @throws IllegalArgumentException if the state is corrupt or belongs to other settings
+     */
+    public void restoreState(byte[] state) {
+        StateReader r = new StateReader(state, KIND, STATE_VERSION);
+        long newCalls = r.readLong();
+        long newSkipped = r.readLong();
+        long newClipped = r.readLong();
+        byte[] clipperState = r.readBytes();
+        byte[] optimizerState = r.readBytes();
+        r.finish();
+        if (newCalls < 0 || newSkipped < 0 || newClipped < 0 || newSkipped > newCalls) {
+            throw new IllegalArgumentException(KIND + " state is corrupt: counters " + newCalls + ", " + newSkipped
+                    + ", " + newClipped);
+        }
+        byte[] clipperBefore = clipper.saveState();
+        clipper.restoreState(clipperState);
+        try {
+            optimizer.restoreState(optimizerState);
+        } catch (RuntimeException e) {
+            clipper.restoreState(clipperBefore);
+            throw e;
+        }
+        calls = newCalls;
+        skipped = newSkipped;
+        clipped = newClipped;
+    }
+
+    @Override
+    public String toString() {
+        return "TrainingStep(" + clipper + " -> " + optimizer + ")";
+    }
+}
