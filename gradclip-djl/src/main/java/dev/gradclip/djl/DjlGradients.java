@@ -1,0 +1,622 @@
+package dev.gradclip.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import ai.djl.util.Pair;
+import dev.gradclip.Clipper;
+import dev.gradclip.Gradients;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The {@link Gradients} backend for DJL {@link NDArray}s: every primitive a {@link Clipper} needs,
+ * computed on the device where the gradients live, so that every gradclip clipper (value, norm,
+ * global p-norm, per group, AGC, the adaptive ones, every non-finite policy) runs unchanged on a DJL
+ * model.
+ *
+ * <pre>{@code
+ * // after backward, before trainer.step():
+ * DjlGradients grads = DjlGradients.of(trainer);
+ * ClipReport report = Clippers.globalNorm(1.0).clip(grads);
+ * }</pre>
+ *
+ * <p><b>Names and groups.</b> A tensor's name is its DJL parameter name, the key of
+ * {@link Block#getParameters()} (for example {@code 01RNN_l_0_h2h_WEIGHT}); its group is the block
+ * that owns it (the key up to the parameter's own name, {@code 01RNN}), so per-group clipping is per
+ * layer, as DL4J's {@code ClipL2PerLayer}. The parameter values are always available, so AGC works.
+ *
+ * <p><b>On the device.</b> Norms are computed by NDArray operations in {@code float64} (a
+ * {@code float32} square sum loses a quarter of a 64M-element sum); only the results, one scalar per
+ * tensor, cross to the Java heap, and {@link #norms(double, double[])} stacks them so all tensors'
+ * norms come back in one transfer. Generic p-norms divide by the largest magnitude first, so no power
+ * overflows. No gradient or parameter tensor is ever copied to the Java heap.
+ *
+ * <p><b>Memory.</b> Every primitive works inside a sub-manager of the first copy's manager and closes
+ * it before returning: every {@code NDArray} it creates, including the gradient handles DJL's
+ * {@link NDArray#getGradient()} returns, is closed. A long run therefore keeps native memory flat;
+ * {@code SoakRun} measures it.
+ *
+ * <p><b>Several devices.</b> When a parameter has a copy on each of several devices (DJL's
+ * {@code ParameterStore} does this for multi-device training), its gradient is the <em>sum</em> of the
+ * copies' gradients, because that sum is what DJL's {@code LocalParameterServer} hands to the
+ * optimizer. So:
+ * <ul>
+ *   <li>norms, non-finite counts and AGC's unit norms are those of the summed gradient (summed on the
+ *       first copy's device, in a temporary, without writing);</li>
+ *   <li>linear rescaling ({@link #scale}, {@link #scaleUnits}, so every norm method and AGC) multiplies
+ *       every copy by the same factor, which multiplies their sum by it exactly;</li>
+ *   <li>non-linear edits ({@link #clamp} for value clipping, {@link #zeroNonFinite} for the
+ *       {@code ZERO} policy) first reduce the copies into the first one and set the others to zero,
+ *       then edit the first; the parameter server's sum then equals the edited sum.</li>
+ * </ul>
+ *
+ * <p>Instances are views for one step: build one after backward and drop it after clipping (it holds
+ * no native memory of its own). Not thread-safe.
+ */
+public final class DjlGradients implements Gradients {
+
+    private final Entry[] entries;
+    private final boolean[] reduced;
+
+    /**
+     * One tensor: the arrays holding its gradient (one per device), and the parameter values.
+     *
+     * @param parameterCopies the parameter arrays whose {@code getGradient()} is the gradient, or null
+     * @param gradientCopies  explicit gradient arrays, or null when read from {@code parameterCopies}
+     * @param parameter       the parameter values, or null
+     */
+    private record Entry(String name, String group, Shape shape, NDArray[] parameterCopies,
+            NDArray[] gradientCopies, NDArray parameter) {
+
+        int copies() {
+            return gradientCopies != null ? gradientCopies.length : parameterCopies.length;
+        }
+    }
+
+    private DjlGradients(List<Entry> entries) {
+        this.entries = entries.toArray(new Entry[0]);
+        this.reduced = new boolean[this.entries.length];
+    }
+
+    /** @return a builder for a set of named NDArray gradients */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The gradients of every trainable parameter of a trainer's model, on every device it trains on.
+     * With one device the parameter arrays of the model's block are used; with several, the copies in
+     * the trainer's {@code ParameterStore} (read through reflection, since DJL does not expose it).
+     *
+     * @param trainer a trainer whose model is initialized, after backward
+     * @return the gradients, named and grouped by the model's block structure
+     * @throws IllegalStateException if a parameter is not initialized, or the per-device copies of a
+     *                               multi-device trainer cannot be reached
+     */
+    public static DjlGradients of(Trainer trainer) {
+        Objects.requireNonNull(trainer, "trainer");
+        Device[] devices = trainer.getDevices();
+        Block block = trainer.getModel().getBlock();
+        if (devices.length <= 1) {
+            return of(block);
+        }
+        ParameterStore store = parameterStore(trainer);
+        Builder b = builder();
+        for (NamedParameter p : parameters(block)) {
+            NDArray[] copies = new NDArray[devices.length];
+            for (int d = 0; d < devices.length; d++) {
+                copies[d] = store.getValue(p.parameter, devices[d], true);
+            }
+            b.addParameter(p.name, p.group, copies);
+        }
+        return b.build();
+    }
+
+    /**
+     * The gradients of every trainable parameter of a block (one device).
+     *
+     * @param block an initialized block, after backward
+     * @return the gradients, named by {@link Block#getParameters()} keys and grouped by owning block
+     * @throws IllegalStateException if a parameter is not initialized
+     */
+    public static DjlGradients of(Block block) {
+        Objects.requireNonNull(block, "block");
+        Builder b = builder();
+        for (NamedParameter p : parameters(block)) {
+            b.addParameter(p.name, p.group, p.parameter.getArray());
+        }
+        return b.build();
+    }
+
+    private record NamedParameter(String name, String group, Parameter parameter) {
+    }
+
+    /** Trainable parameters in {@link Block#getParameters()} order, each with its owning block's path. */
+    private static List<NamedParameter> parameters(Block block) {
+        List<NamedParameter> out = new ArrayList<>();
+        collect(block, "", "", out);
+        return out;
+    }
+
+    private static void collect(Block block, String prefix, String group, List<NamedParameter> out) {
+        for (Pair<String, Parameter> p : block.getDirectParameters()) {
+            Parameter parameter = p.getValue();
+            if (!parameter.requiresGradient()) {
+                continue;
+            }
+            if (!parameter.isInitialized()) {
+                throw new IllegalStateException("parameter '" + prefix + p.getKey() + "' is not initialized;"
+                        + " call trainer.initialize(shapes) before clipping");
+            }
+            out.add(new NamedParameter(prefix + p.getKey(), group.isEmpty() ? p.getKey() : group, parameter));
+        }
+        for (Pair<String, Block> child : block.getChildren()) {
+            String childGroup = prefix + child.getKey();
+            collect(child.getValue(), childGroup + "_", childGroup, out);
+        }
+    }
+
+    private static ParameterStore parameterStore(Trainer trainer) {
+        try {
+            Field f = Trainer.class.getDeclaredField("parameterStore");
+            f.setAccessible(true);
+            return (ParameterStore) f.get(trainer);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("cannot reach the per-device parameter copies of this DJL Trainer ("
+                    + e + "); build DjlGradients with DjlGradients.builder().addParameter(name, group, copies...)",
+                    e);
+        }
+    }
+
+    @Override
+    public int tensorCount() {
+        return entries.length;
+    }
+
+    @Override
+    public String name(int tensor) {
+        return entries[tensor].name;
+    }
+
+    @Override
+    public String group(int tensor) {
+        return entries[tensor].group;
+    }
+
+    @Override
+    public long[] shape(int tensor) {
+        return entries[tensor].shape.getShape();
+    }
+
+    @Override
+    public long size(int tensor) {
+        return entries[tensor].shape.size();
+    }
+
+    @Override
+    public boolean hasParameter(int tensor) {
+        return entries[tensor].parameter != null;
+    }
+
+    /**
+     * @param tensor tensor number
+     * @return how many device copies hold a part of this tensor's gradient
+     */
+    public int copyCount(int tensor) {
+        return entries[tensor].copies();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>All tensors' norms are computed on the device in {@code float64} and come back to the heap in
+     * one transfer.
+     */
+    @Override
+    public void norms(double p, double[] out) {
+        if (entries.length == 0) {
+            return;
+        }
+        try (NDManager sub = scratch(0)) {
+            NDList results = new NDList(entries.length);
+            Device device = null;
+            for (int t = 0; t < entries.length; t++) {
+                NDArray g = summedGradient(t, sub);
+                NDArray n = norm(g, p, sub);
+                device = device == null ? n.getDevice() : device;
+                results.add(n.getDevice().equals(device) ? n : n.toDevice(device, false));
+            }
+            double[] values = (results.size() == 1 ? results.get(0).reshape(1) : NDArrays.stack(results))
+                    .toDoubleArray();
+            System.arraycopy(values, 0, out, 0, values.length);
+        }
+    }
+
+    /** The p-norm of {@code g} as a {@code float64} scalar NDArray; see {@link Gradients#norms}. */
+    private static NDArray norm(NDArray g, double p, NDManager sub) {
+        if (g.size() == 0) {
+            return sub.create(0.0).toDevice(g.getDevice(), false);
+        }
+        NDArray x = g.toType(DataType.FLOAT64, false);
+        if (p == 2.0) {
+            // squares of finite floats fit a double, so this cannot overflow
+            return x.square().sum().sqrt();
+        }
+        NDArray abs = x.abs();
+        if (p == 1.0) {
+            return abs.sum();
+        }
+        NDArray max = abs.max();
+        if (p == Double.POSITIVE_INFINITY) {
+            return max;
+        }
+        // divide by the largest magnitude so no power overflows; 0, ∞ and NaN maxima are the norm
+        NDArray usable = max.gt(0.0).logicalAnd(max.lt(Double.POSITIVE_INFINITY));
+        NDArray divisor = NDArrays.where(usable, max, max.onesLike());
+        NDArray scaled = abs.div(divisor).pow(p).sum().pow(1.0 / p).mul(divisor);
+        return NDArrays.where(usable, scaled, max);
+    }
+
+    @Override
+    public long nonFiniteCount(int tensor) {
+        try (NDManager sub = scratch(tensor)) {
+            NDArray g = summedGradient(tensor, sub);
+            return g.size() == 0 ? 0 : count(nonFiniteMask(g));
+        }
+    }
+
+    @Override
+    public long firstNonFinite(int tensor) {
+        try (NDManager sub = scratch(tensor)) {
+            NDArray g = summedGradient(tensor, sub);
+            if (g.size() == 0) {
+                return -1;
+            }
+            NDArray mask = nonFiniteMask(g).reshape(-1);
+            NDArray any = mask.countNonzero().toType(DataType.INT64, false);
+            // argMax returns the first maximum; count and index come back in one transfer
+            NDArray first = mask.toType(DataType.INT32, false).argMax().toType(DataType.INT64, false);
+            long[] both = NDArrays.stack(new NDList(any.reshape(1), first.reshape(1))).reshape(-1).toLongArray();
+            return both[0] == 0 ? -1 : both[1];
+        }
+    }
+
+    @Override
+    public float get(int tensor, long index) {
+        try (NDManager sub = scratch(tensor)) {
+            NDArray g = summedGradient(tensor, sub);
+            return g.reshape(-1).getFloat(index);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>With several device copies, the copies are first reduced into the first one (see the class
+     * comment).
+     */
+    @Override
+    public long zeroNonFinite(int tensor) {
+        try (NDManager sub = scratch(tensor)) {
+            NDArray g = reducedGradient(tensor, sub);
+            if (g.size() == 0) {
+                return 0;
+            }
+            NDArray mask = nonFiniteMask(g);
+            long count = count(mask);
+            if (count > 0) {
+                g.set(mask, 0f);
+            }
+            return count;
+        }
+    }
+
+    @Override
+    public void scale(int tensor, double factor) {
+        float f = (float) factor;
+        try (NDManager sub = scratch(tensor)) {
+            for (NDArray g : gradientCopies(tensor, sub)) {
+                g.muli(f);
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>With several device copies, the copies are first reduced into the first one (see the class
+     * comment).
+     */
+    @Override
+    public long clamp(int tensor, double limit) {
+        float c = (float) limit;
+        try (NDManager sub = scratch(tensor)) {
+            NDArray g = reducedGradient(tensor, sub);
+            if (g.size() == 0) {
+                return 0;
+            }
+            NDArray above = g.gt(c);
+            NDArray below = g.lt(-c);
+            long changed = count(above.logicalOr(below));
+            if (changed > 0) {
+                g.set(above, c);
+                g.set(below, -c);
+            }
+            return changed;
+        }
+    }
+
+    @Override
+    public int unitCount(int tensor) {
+        Shape s = entries[tensor].shape;
+        return s.dimension() >= 2 ? Math.toIntExact(s.get(0)) : 1;
+    }
+
+    @Override
+    public void unitNorms(int tensor, boolean parameter, double[] out) {
+        Entry e = entries[tensor];
+        if (parameter && e.parameter == null) {
+            throw new IllegalStateException("tensor '" + e.name + "' has no parameter values; add it with"
+                    + " DjlGradients.Builder.addParameter or addGradient(name, group, gradient, parameter)");
+        }
+        int units = unitCount(tensor);
+        if (units == 0) {
+            return;
+        }
+        if (e.shape.size() == 0) {
+            Arrays.fill(out, 0, units, 0.0);
+            return;
+        }
+        try (NDManager sub = scratch(tensor)) {
+            NDArray a;
+            if (parameter) {
+                a = e.parameter;
+                a.tempAttach(sub);
+            } else {
+                a = summedGradient(tensor, sub);
+            }
+            double[] values = a.toType(DataType.FLOAT64, false).reshape(units, -1).square().sum(new int[] {1})
+                    .sqrt().toDoubleArray();
+            System.arraycopy(values, 0, out, 0, units);
+        }
+    }
+
+    @Override
+    public void scaleUnits(int tensor, double[] factors) {
+        int units = unitCount(tensor);
+        boolean any = false;
+        float[] f = new float[units];
+        for (int u = 0; u < units; u++) {
+            f[u] = (float) factors[u];
+            any |= factors[u] != 1.0;
+        }
+        if (!any) {
+            return;
+        }
+        Shape shape = entries[tensor].shape;
+        if (shape.dimension() < 2) {
+            scale(tensor, factors[0]);
+            return;
+        }
+        long[] broadcast = new long[shape.dimension()];
+        Arrays.fill(broadcast, 1);
+        broadcast[0] = units;
+        try (NDManager sub = scratch(tensor)) {
+            NDArray factorArray = sub.create(f).reshape(broadcast);
+            for (NDArray g : gradientCopies(tensor, sub)) {
+                // a factor of exactly 1 leaves its unit's bits unchanged, as GradientSet's skipped write does
+                g.muli(factorArray.getDevice().equals(g.getDevice()) ? factorArray
+                        : factorArray.toDevice(g.getDevice(), false));
+            }
+        }
+    }
+
+    /**
+     * Sets every gradient of every copy to zero, so that nothing leaks into the next step when a step
+     * is skipped (DJL's PyTorch optimizers clear gradients only when they apply a step).
+     */
+    public void zeroGradients() {
+        for (int t = 0; t < entries.length; t++) {
+            try (NDManager sub = scratch(t)) {
+                for (NDArray g : gradientCopies(t, sub)) {
+                    zero(g, sub);
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("DjlGradients[");
+        for (int i = 0; i < entries.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(entries[i].name).append(entries[i].shape);
+            if (entries[i].copies() > 1) {
+                sb.append('x').append(entries[i].copies());
+            }
+        }
+        return sb.append(']').toString();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Handles on the gradient arrays, all owned by the per-call sub-manager.
+
+    private NDManager scratch(int tensor) {
+        Entry e = entries[tensor];
+        NDArray anchor = e.gradientCopies != null ? e.gradientCopies[0] : e.parameterCopies[0];
+        return anchor.getManager().newSubManager(anchor.getDevice());
+    }
+
+    /**
+     * Handles on the gradient of every copy, attached to {@code sub}: DJL's {@code getGradient()} makes
+     * a new handle each call, which must be closed; explicit arrays are attached only for the call so
+     * that the results of operations on them land in {@code sub}.
+     */
+    private NDArray[] gradientCopies(int tensor, NDManager sub) {
+        Entry e = entries[tensor];
+        NDArray[] out = new NDArray[e.copies()];
+        for (int i = 0; i < out.length; i++) {
+            if (e.gradientCopies != null) {
+                out[i] = e.gradientCopies[i];
+                out[i].tempAttach(sub);
+            } else {
+                out[i] = e.parameterCopies[i].getGradient();
+                out[i].attach(sub);
+            }
+        }
+        return out;
+    }
+
+    /** The gradient as the optimizer will see it: the sum of the copies, on the first copy's device. */
+    private NDArray summedGradient(int tensor, NDManager sub) {
+        NDArray[] copies = gradientCopies(tensor, sub);
+        if (copies.length == 1 || reduced[tensor]) {
+            return copies[0];
+        }
+        NDArray sum = copies[0].add(copies[1].toDevice(copies[0].getDevice(), false));
+        for (int i = 2; i < copies.length; i++) {
+            sum = sum.add(copies[i].toDevice(copies[0].getDevice(), false));
+        }
+        return sum;
+    }
+
+    /** Moves the sum of all copies into the first copy and zeroes the others; returns the first. */
+    private NDArray reducedGradient(int tensor, NDManager sub) {
+        NDArray[] copies = gradientCopies(tensor, sub);
+        if (copies.length > 1 && !reduced[tensor]) {
+            for (int i = 1; i < copies.length; i++) {
+                copies[0].addi(copies[i].toDevice(copies[0].getDevice(), false));
+                zero(copies[i], sub);
+            }
+            reduced[tensor] = true;
+        }
+        return copies[0];
+    }
+
+    private static void zero(NDArray g, NDManager sub) {
+        if (g.size() == 0) {
+            return;
+        }
+        // multiplying by 0 would keep NaN and turn ∞ into NaN; a full mask writes true zeros
+        g.set(g.getManager().ones(g.getShape(), DataType.BOOLEAN, g.getDevice()), 0f);
+    }
+
+    private static long count(NDArray mask) {
+        return mask.countNonzero().toType(DataType.INT64, false).toLongArray()[0];
+    }
+
+    private static NDArray nonFiniteMask(NDArray g) {
+        return g.isNaN().logicalOr(g.isInfinite());
+    }
+
+    /**
+     * Builds a {@link DjlGradients} from NDArrays. Names must be unique; all copies of a tensor must
+     * have one shape. Nothing is copied: clipping writes into the gradients of the arrays given.
+     */
+    public static final class Builder {
+        private final List<Entry> entries = new ArrayList<>();
+        private final Set<String> names = new HashSet<>();
+
+        private Builder() {
+        }
+
+        /**
+         * Adds a parameter whose gradient ({@link NDArray#getGradient()}) is clipped, with one array
+         * per device copy; the gradient is the sum over the copies.
+         *
+         * @param name   unique name
+         * @param group  the group (layer)
+         * @param copies the parameter's arrays, one per device, at least one; the first is also used
+         *               as the parameter values (for AGC)
+         * @return this builder
+         * @throws IllegalArgumentException if the name repeats, no copy is given, a copy has no
+         *                                  gradient or the copies' shapes differ
+         */
+        public Builder addParameter(String name, String group, NDArray... copies) {
+            check(name, group, copies);
+            for (NDArray c : copies) {
+                if (!c.hasGradient()) {
+                    throw new IllegalArgumentException("parameter '" + name + "' has no gradient attached;"
+                            + " call setRequiresGradient(true) on it (DJL blocks do this for trainable parameters)");
+                }
+            }
+            entries.add(new Entry(name, group, copies[0].getShape(), copies.clone(), null, copies[0]));
+            return this;
+        }
+
+        /**
+         * Adds a gradient array, with or without its parameter values.
+         *
+         * @param name      unique name
+         * @param group     the group (layer)
+         * @param gradient  the gradient, clipped in place
+         * @param parameter the parameter values of the same shape (for AGC), or {@code null}
+         * @return this builder
+         * @throws IllegalArgumentException if the name repeats or the shapes differ
+         */
+        public Builder addGradient(String name, String group, NDArray gradient, NDArray parameter) {
+            return addGradients(name, group, new NDArray[] {gradient}, parameter);
+        }
+
+        /**
+         * Adds a gradient held as several device copies (whose sum is the gradient).
+         *
+         * @param name      unique name
+         * @param group     the group (layer)
+         * @param copies    the gradient arrays, one per device, at least one
+         * @param parameter the parameter values of the same shape (for AGC), or {@code null}
+         * @return this builder
+         * @throws IllegalArgumentException if the name repeats, no copy is given or the shapes differ
+         */
+        public Builder addGradients(String name, String group, NDArray[] copies, NDArray parameter) {
+            check(name, group, copies);
+            if (parameter != null && !parameter.getShape().equals(copies[0].getShape())) {
+                throw new IllegalArgumentException("tensor '" + name + "' has gradient shape " + copies[0].getShape()
+                        + " but parameter shape " + parameter.getShape());
+            }
+            entries.add(new Entry(name, group, copies[0].getShape(), null, copies.clone(), parameter));
+            return this;
+        }
+
+        private void check(String name, String group, NDArray[] copies) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(group, "group");
+            Objects.requireNonNull(copies, "copies");
+            if (copies.length == 0) {
+                throw new IllegalArgumentException("tensor '" + name + "' needs at least one array, got none");
+            }
+            for (NDArray c : copies) {
+                Objects.requireNonNull(c, () -> "an array of tensor '" + name + "'");
+                if (!c.getShape().equals(copies[0].getShape())) {
+                    throw new IllegalArgumentException("tensor '" + name + "' has copies of different shapes: "
+                            + copies[0].getShape() + " and " + c.getShape());
+                }
+                if (c.getDataType() != DataType.FLOAT32) {
+                    throw new IllegalArgumentException("tensor '" + name + "' is " + c.getDataType()
+                            + "; gradclip clips float32 gradients");
+                }
+            }
+            if (!names.add(name)) {
+                throw new IllegalArgumentException("tensor name '" + name + "' is used twice; names must be unique");
+            }
+        }
+
+        /** @return the gradients, over the arrays given (not copies) */
+        public DjlGradients build() {
+            return new DjlGradients(entries);
+        }
+    }
+}
