@@ -1,0 +1,34 @@
+package dev.gradclip.cli;
+
+/**
+ * The help text listing the clip and optimizer specs, shared by the commands that take them.
+ */
+final class SpecHelp {
+
+    /** The footer of train, compare and suggest. */
+    static final String[] FOOTER = {
+        "",
+        "Clip SPEC: METHOD[:PARAMS][+spike-guard[:k=K,window=N]][+POLICY]",
+        "  none                        measure norms, change nothing",
+        "  value:C                     clamp every element to [-C, C]",
+        "  norm:C                      per-tensor L2 norm at most C (Keras clipnorm)",
+        "  group-norm:C                per-layer L2 norm at most C (DL4J ClipL2PerLayer)",
+        "  global-norm:C[,p=P]         global p-norm at most C (Pascanu et al. 2013); p=inf for max norm",
+        "  agc:LAMBDA                  unit-wise, relative to the weights (Brock et al. 2021)",
+        "  autoclip[:P]                P-th percentile of past norms, default 10 (Seetharaman et al. 2020)",
+        "  zclip[:z=Z,alpha=A,max=M]   z-score of the norm's EMA, defaults z=2.5, alpha=0.97 (Kumar et al. 2025)",
+        "  adagc                       per-tensor adaptive thresholds (Wang et al. 2025)",
+        "  spike-guard                 skip steps whose norm is an outlier (alone: none+spike-guard)",
+        "  POLICY for NaN/inf gradients: +throw-nonfinite (default: stop, exit code 3), +skip-nonfinite,",
+        "    +zero-nonfinite, +propagate-nonfinite",
+        "  Examples: global-norm:1.0   value:0.5+skip-nonfinite   zclip:z=3+spike-guard   autoclip:10",
+        "",
+        "Optimizer SPEC (PyTorch defaults): sgd:lr=η   momentum:lr=η,beta=0.9   nesterov:lr=η,beta=0.9",
+        "  rmsprop:lr=η[,alpha=0.99,eps=1e-8,momentum=0,centered]   adam:lr=η[,beta1=0.9,beta2=0.999]",
+        "  adamw:lr=η[,wd=0.01]; any of them with schedule=cosine|step (every=N,gamma=G) and warmup=N.",
+        "  Example: momentum:lr=0.01,beta=0.9,schedule=cosine,warmup=100",
+    };
+
+    private SpecHelp() {
+    }
+}

@@ -1,0 +1,159 @@
+package dev.gradclip.cli.run;
+
+import dev.gradclip.ClipReport;
+import dev.gradclip.NonFiniteGradientException;
+import dev.gradclip.cli.NonFiniteStepException;
+import dev.gradclip.cli.task.Evaluation;
+import dev.gradclip.cli.task.StepResult;
+import dev.gradclip.cli.task.TaskRun;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Trains one {@link RunPlan} and writes its {@code metrics.jsonl} and {@code summary.json}.
+ *
+ * <p>Each step's row holds {@code step}, {@code loss}, {@code grad_norm} (pre-clip),
+ * {@code clipped_norm}, {@code coef}, {@code threshold}, {@code clipped}, {@code skipped}, the task's
+ * extras (e.g. {@code x}) and {@code layer_norms}; non-finite numbers are written as {@code null}.
+ * The run stops early when it diverges (the loss is non-finite or above 1e6 times its first value).
+ * Under {@code +throw-nonfinite} a non-finite gradient ends the run: the metrics so far and a
+ * summary with an {@code error} are written, then {@link NonFiniteStepException} is thrown.
+ */
+public final class Trainer {
+
+    /** The file name of a run's summary. */
+    public static final String SUMMARY = "summary.json";
+
+    private final Progress.Factory progress;
+
+    /**
+     * @param progress how live progress is shown
+     */
+    public Trainer(Progress.Factory progress) {
+        this.progress = progress;
+    }
+
+    /**
+     * Trains the plan and writes its files into {@code folder}.
+     *
+     * @param plan   the run
+     * @param folder its output folder
+     * @return the outcome
+     * @throws NonFiniteStepException when a gradient is non-finite under {@code +throw-nonfinite}
+     */
+    public RunResult train(RunPlan plan, OutputFolder folder) {
+        long start = System.nanoTime();
+        int steps = plan.settings().steps();
+        int window = Math.max(1, plan.task().defaults().lossWindow());
+        double[] losses = new double[steps];
+        double[] gradNorms = new double[steps];
+        double[][] layerNorms = null;
+        List<String> layers;
+        long clipped = 0;
+        long skipped = 0;
+        int done = 0;
+        boolean diverged = false;
+        long divergedAt = 0;
+        double firstLoss = Double.NaN;
+        String error = null;
+        NonFiniteStepException failure = null;
+        Evaluation evaluation;
+        try (MetricsWriter metrics = new MetricsWriter(folder);
+                TaskRun run = plan.task().start(plan.settings(), plan.clip().newClipper(), plan.optimizer())) {
+            layers = run.layers();
+            layerNorms = new double[layers.size()][steps];
+            try (Progress bar = progress.start(plan.name(), steps)) {
+                for (int s = 1; s <= steps; s++) {
+                    StepResult r;
+                    try {
+                        r = run.step(s);
+                    } catch (NonFiniteGradientException e) {
+                        failure = new NonFiniteStepException(plan.name(), s, e);
+                        error = failure.getMessage();
+                        diverged = true;
+                        divergedAt = s;
+                        break;
+                    }
+                    ClipReport rep = r.report();
+                    losses[done] = r.loss();
+                    gradNorms[done] = rep.normBefore();
+                    double[] ln = r.layerNorms();
+                    for (int l = 0; l < ln.length; l++) {
+                        layerNorms[l][done] = ln[l];
+                    }
+                    done++;
+                    clipped += rep.clipped() ? 1 : 0;
+                    skipped += rep.skipped() ? 1 : 0;
+                    metrics.write(row(s, r, layers));
+                    bar.update(s, r.loss());
+                    if (s == 1) {
+                        firstLoss = r.loss();
+                    }
+                    if (isDivergent(r.loss(), firstLoss)) {
+                        diverged = true;
+                        divergedAt = s;
+                        break;
+                    }
+                }
+            }
+            evaluation = diverged ? new Evaluation(run.evaluate().metric(), Double.NaN, false) : run.evaluate();
+            metrics.commit();
+        }
+        double finalLoss = diverged ? Double.NaN : mean(losses, Math.max(0, done - window), done);
+        LayerHealth health = new LayerHealth(layers, layerNorms, done);
+        double wall = (System.nanoTime() - start) / 1e9;
+        RunResult result = new RunResult(plan.name(), plan.task().name(), plan.clip().label(), plan.optimizer().text(),
+                plan.settings().seed(), steps, done, firstLoss, finalLoss, evaluation, diverged, divergedAt, clipped,
+                skipped, wall, layers, health.exploding(), health.vanishing(), error,
+                Arrays.copyOf(gradNorms, done));
+        folder.write(SUMMARY, Json.pretty(result.toSummary()));
+        if (failure != null) {
+            throw new NonFiniteStepException(failure, result);
+        }
+        return result;
+    }
+
+    /**
+     * @param loss      a step's loss
+     * @param firstLoss the first step's loss
+     * @return whether the loss is non-finite or above 1e6 times the first loss (when that is positive)
+     */
+    public static boolean isDivergent(double loss, double firstLoss) {
+        return !Double.isFinite(loss) || (firstLoss > 0 && loss > RunResult.DIVERGENCE_FACTOR * firstLoss);
+    }
+
+    private static Map<String, Object> row(long step, StepResult r, List<String> layers) {
+        ClipReport rep = r.report();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", step);
+        m.put("loss", r.loss());
+        m.put("grad_norm", rep.normBefore());
+        m.put("clipped_norm", rep.normAfter());
+        m.put("coef", rep.coefficient());
+        m.put("threshold", rep.threshold());
+        m.put("clipped", rep.clipped());
+        m.put("skipped", rep.skipped());
+        new TreeMap<>(r.extras()).forEach(m::put);
+        Map<String, Object> ln = new LinkedHashMap<>();
+        double[] norms = r.layerNorms();
+        for (int l = 0; l < layers.size(); l++) {
+            ln.put(layers.get(l), norms[l]);
+        }
+        m.put("layer_norms", ln);
+        return m;
+    }
+
+    private static double mean(double[] a, int from, int to) {
+        if (to <= from) {
+            return Double.NaN;
+        }
+        double s = 0;
+        for (int i = from; i < to; i++) {
+            s += a[i];
+        }
+        return s / (to - from);
+    }
+}

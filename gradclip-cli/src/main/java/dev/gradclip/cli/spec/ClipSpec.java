@@ -1,0 +1,280 @@
+package dev.gradclip.cli.spec;
+
+import dev.gradclip.Clipper;
+import dev.gradclip.Clippers;
+import dev.gradclip.NonFinitePolicy;
+import dev.gradclip.NormScope;
+import dev.gradclip.cli.spec.SpecParameters.Accepted;
+import dev.gradclip.cli.spec.SpecParameters.Kind;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * A parsed clip SPEC of the command line: a method, an optional spike guard and a non-finite policy.
+ *
+ * <p>Grammar: {@code METHOD[:PARAMS][+spike-guard[:PARAMS]][+POLICY]}, parts in any order after the
+ * method, each at most once, where
+ * <ul>
+ *   <li>{@code none}: measure only;</li>
+ *   <li>{@code value:C}: clamp every element to {@code [-C, C]};</li>
+ *   <li>{@code norm:C}: per-tensor L2 norm; {@code group-norm:C}: per layer;</li>
+ *   <li>{@code global-norm:C[,p=P][,eps=E]}: global p-norm (P ≥ 1 or {@code inf}; {@code eps=1e-6}
+ *       reproduces PyTorch's {@code c/(n+1e-6)});</li>
+ *   <li>{@code agc:LAMBDA[,eps=E]}: adaptive gradient clipping, unit-wise (arXiv:2102.06171);</li>
+ *   <li>{@code autoclip[:P][,window=N]}: the P-th percentile (default 10) of the norm history
+ *       (arXiv:2007.14469);</li>
+ *   <li>{@code zclip[:z=Z,alpha=A,warmup=N,max=M,mode=reciprocal|mean]}: z-score clipping
+ *       (arXiv:2504.02507);</li>
+ *   <li>{@code adagc[:start=N,abs=A,rel=R,beta=B]}: per-tensor adaptive thresholds
+ *       (arXiv:2502.11034);</li>
+ *   <li>{@code spike-guard[:k=K,window=N]}: skip a step whose norm is an outlier of its recent
+ *       history; alone it means {@code none+spike-guard};</li>
+ *   <li>POLICY: {@code throw-nonfinite} (the default), {@code skip-nonfinite}, {@code zero-nonfinite},
+ *       {@code propagate-nonfinite}.</li>
+ * </ul>
+ *
+ * @param text       the spec as given
+ * @param method     the clipping method
+ * @param parameters the method's parameters
+ * @param spikeGuard the spike guard's parameters, or {@code null} without a guard
+ * @param policy     the non-finite policy
+ */
+public record ClipSpec(String text, Method method, SpecParameters parameters, SpecParameters spikeGuard,
+        NonFinitePolicy policy) {
+
+    /** The spec name of the spike guard. */
+    public static final String SPIKE_GUARD = "spike-guard";
+
+    /** A clipping method of a spec, with the parameters it accepts. */
+    public enum Method {
+        /** No clipping, norms measured. */
+        NONE("none", null, List.of()),
+        /** Element-wise clamp. */
+        VALUE("value", Accepted.of("c", Kind.POSITIVE), List.of()),
+        /** Per-tensor norm. */
+        NORM("norm", Accepted.of("c", Kind.POSITIVE), List.of(Accepted.of("p", Kind.NORM_TYPE))),
+        /** Per-group (layer) norm. */
+        GROUP_NORM("group-norm", Accepted.of("c", Kind.POSITIVE), List.of(Accepted.of("p", Kind.NORM_TYPE))),
+        /** Global norm. */
+        GLOBAL_NORM("global-norm", Accepted.of("c", Kind.POSITIVE),
+                List.of(Accepted.of("p", Kind.NORM_TYPE), Accepted.of("eps", Kind.NON_NEGATIVE))),
+        /** Adaptive gradient clipping. */
+        AGC("agc", Accepted.of("lambda", Kind.POSITIVE), List.of(Accepted.of("eps", Kind.POSITIVE))),
+        /** AutoClip. */
+        AUTOCLIP("autoclip", Accepted.of("percentile", Kind.PERCENTILE), List.of(Accepted.of("window", Kind.COUNT))),
+        /** ZClip. */
+        ZCLIP("zclip", null, List.of(Accepted.of("z", Kind.POSITIVE), Accepted.of("alpha", Kind.FRACTION),
+                Accepted.of("warmup", Kind.COUNT), Accepted.of("max", Kind.POSITIVE),
+                Accepted.word("mode", "reciprocal", "mean"))),
+        /** AdaGC. */
+        ADAGC("adagc", null, List.of(Accepted.of("start", Kind.COUNT), Accepted.of("abs", Kind.POSITIVE),
+                Accepted.of("rel", Kind.POSITIVE), Accepted.of("beta", Kind.FRACTION)));
+
+        private final String specName;
+        private final Accepted positional;
+        private final List<Accepted> named;
+
+        Method(String specName, Accepted positional, List<Accepted> named) {
+            this.specName = specName;
+            this.positional = positional;
+            this.named = named;
+        }
+
+        /** @return the name used in specs, e.g. {@code global-norm} */
+        public String specName() {
+            return specName;
+        }
+
+        /** @return whether the spec must give the positional parameter (a threshold) */
+        boolean requiresPositional() {
+            return this == VALUE || this == NORM || this == GROUP_NORM || this == GLOBAL_NORM || this == AGC;
+        }
+
+        static Method byName(String spec, String name) {
+            for (Method m : values()) {
+                if (m.specName.equals(name)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("unknown clip spec '" + spec + "': '" + name + "' is not a method"
+                    + " (known: none, value:C, norm:C, group-norm:C, global-norm:C[,p=P], agc:LAMBDA, autoclip[:P],"
+                    + " zclip[:z=Z,alpha=A], adagc, spike-guard; suffixes +spike-guard, +throw-nonfinite,"
+                    + " +skip-nonfinite, +zero-nonfinite, +propagate-nonfinite)");
+        }
+    }
+
+    /** The spike guard's accepted parameters. */
+    static final List<Accepted> SPIKE_GUARD_PARAMETERS = List.of(Accepted.of("k", Kind.POSITIVE),
+            Accepted.of("window", Kind.COUNT), Accepted.of("warmup", Kind.COUNT));
+
+    /** Checks the components. */
+    public ClipSpec {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(method, "method");
+        Objects.requireNonNull(parameters, "parameters");
+        Objects.requireNonNull(policy, "policy");
+    }
+
+    /**
+     * Parses a clip spec.
+     *
+     * @param text the spec, e.g. {@code global-norm:1.0,p=2+spike-guard+skip-nonfinite}
+     * @return the spec
+     * @throws IllegalArgumentException naming the spec and the part that is wrong
+     */
+    public static ClipSpec parse(String text) {
+        Objects.requireNonNull(text, "text");
+        String spec = text.trim();
+        if (spec.isEmpty()) {
+            throw new IllegalArgumentException("empty clip spec (try none, value:1.0 or global-norm:1.0)");
+        }
+        String[] parts = spec.split("\\+", -1);
+        Method method = null;
+        SpecParameters parameters = null;
+        SpecParameters guard = null;
+        NonFinitePolicy policy = null;
+        for (int i = 0; i < parts.length; i++) {
+            String part = parts[i].trim();
+            if (part.isEmpty()) {
+                throw new IllegalArgumentException("clip spec '" + spec + "' has an empty part around '+'");
+            }
+            int colon = part.indexOf(':');
+            String name = (colon < 0 ? part : part.substring(0, colon)).trim().toLowerCase(Locale.ROOT);
+            String args = colon < 0 ? "" : part.substring(colon + 1).trim();
+            if (name.equals(SPIKE_GUARD)) {
+                if (guard != null) {
+                    throw new IllegalArgumentException("clip spec '" + spec + "' names spike-guard twice");
+                }
+                guard = SpecParameters.parse(spec, SPIKE_GUARD, args, null, SPIKE_GUARD_PARAMETERS);
+                if (i == 0) {
+                    method = Method.NONE;
+                    parameters = SpecParameters.parse(spec, "none", "", null, List.of());
+                }
+            } else if (name.endsWith("-nonfinite")) {
+                if (policy != null) {
+                    throw new IllegalArgumentException("clip spec '" + spec + "' gives two non-finite policies");
+                }
+                if (!args.isEmpty()) {
+                    throw new IllegalArgumentException("clip spec '" + spec + "': '" + name + "' takes no parameters");
+                }
+                policy = policy(spec, name);
+                if (i == 0) {
+                    throw new IllegalArgumentException("clip spec '" + spec + "' must start with a method, e.g. none+"
+                            + name);
+                }
+            } else if (i == 0) {
+                method = Method.byName(spec, name);
+                parameters = SpecParameters.parse(spec, name, args, method.positional, method.named);
+                if (method.requiresPositional() && !parameters.has(method.positional.key())) {
+                    throw new IllegalArgumentException("clip spec '" + spec + "': " + name + " needs its "
+                            + (method == Method.AGC ? "lambda" : "threshold") + ", e.g. " + name + ":1.0");
+                }
+            } else {
+                Method.byName(spec, name); // a known method in the wrong place gets the better message below
+                throw new IllegalArgumentException("clip spec '" + spec + "' combines two methods; only spike-guard"
+                        + " and a -nonfinite policy may follow the method");
+            }
+        }
+        return new ClipSpec(spec, method, parameters, guard, policy == null ? NonFinitePolicy.THROW : policy);
+    }
+
+    private static NonFinitePolicy policy(String spec, String name) {
+        switch (name) {
+            case "throw-nonfinite":
+                return NonFinitePolicy.THROW;
+            case "skip-nonfinite":
+                return NonFinitePolicy.SKIP;
+            case "zero-nonfinite":
+                return NonFinitePolicy.ZERO;
+            case "propagate-nonfinite":
+                return NonFinitePolicy.PROPAGATE;
+            default:
+                throw new IllegalArgumentException("clip spec '" + spec + "': unknown policy '" + name
+                        + "' (known: throw-nonfinite, skip-nonfinite, zero-nonfinite, propagate-nonfinite)");
+        }
+    }
+
+    /** @return whether a spike guard is part of the spec */
+    public boolean hasSpikeGuard() {
+        return spikeGuard != null;
+    }
+
+    /**
+     * Builds a fresh clipper (with fresh statistics) for one run.
+     *
+     * @return the clipper, spike guard included, with the spec's non-finite policy
+     * @throws IllegalArgumentException if this build of gradclip-core lacks the method
+     */
+    public Clipper newClipper() {
+        Clipper base;
+        SpecParameters p = parameters;
+        switch (method) {
+            case NONE:
+                base = Clippers.none();
+                break;
+            case VALUE:
+                base = Clippers.value(p.number("c", Double.NaN));
+                break;
+            case NORM:
+                base = Clippers.norm(p.number("c", Double.NaN)).withNormType(p.number("p", 2.0));
+                break;
+            case GROUP_NORM:
+                base = Clippers.norm(p.number("c", Double.NaN), NormScope.GROUP).withNormType(p.number("p", 2.0));
+                break;
+            case GLOBAL_NORM:
+                base = Clippers.globalNorm(p.number("c", Double.NaN)).withNormType(p.number("p", 2.0))
+                        .withEpsilon(p.number("eps", 0.0));
+                break;
+            case AGC:
+                base = p.has("eps") ? Clippers.agc(p.number("lambda", Double.NaN)).withEpsilon(p.number("eps", 0))
+                        : Clippers.agc(p.number("lambda", Double.NaN));
+                break;
+            default:
+                throw new IllegalArgumentException("clip spec '" + text + "': method '" + method.specName()
+                        + "' is not available in this build");
+        }
+        base = base.withNonFinitePolicy(policy);
+        if (spikeGuard != null) {
+            throw new IllegalArgumentException("clip spec '" + text + "': spike-guard is not available in this build");
+        }
+        return base;
+    }
+
+    /**
+     * The short label of this spec in tables and file names: the text without the default policy.
+     *
+     * @return the label, e.g. {@code global-norm:1.0}
+     */
+    public String label() {
+        return text.replace("+throw-nonfinite", "");
+    }
+
+    /**
+     * A label usable as a folder name: characters other than letters, digits, {@code .}, {@code -}
+     * and {@code _} become {@code _}.
+     *
+     * @return the folder name
+     */
+    public String folderName() {
+        return label().replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
+    /**
+     * @return the list of method names, for help texts
+     */
+    public static List<String> methodNames() {
+        List<String> names = new ArrayList<>();
+        for (Method m : Method.values()) {
+            names.add(m.specName());
+        }
+        names.add(SPIKE_GUARD);
+        return names;
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}
