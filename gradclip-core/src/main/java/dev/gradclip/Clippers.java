@@ -141,7 +141,7 @@ public final class Clippers {
      */
     public static ZClipper zClip() {
         return new ZClipper(ZClipper.DEFAULT_ALPHA, ZClipper.DEFAULT_Z_THRESHOLD, ZClipper.DEFAULT_WARMUP_STEPS,
-                ZClipper.ClipOption.ADAPTIVE_SCALING, Double.NaN, false, NonFinitePolicy.THROW);
+                ZClipper.ClipOption.ADAPTIVE_SCALING, Double.NaN, false, false, NonFinitePolicy.THROW);
     }
 
     /**

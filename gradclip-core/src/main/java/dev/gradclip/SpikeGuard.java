@@ -69,7 +69,8 @@ public final class SpikeGuard extends AbstractClipper {
             Norms.checkThreshold("zScore", zScore);
         }
         if (Double.isNaN(medianFactor) && Double.isNaN(zScore)) {
-            throw new IllegalArgumentException("a spike guard needs a median factor or a z-score (or both), but both are off;"
+            throw new IllegalArgumentException("a spike guard needs a median factor or a z-score (or both),"
+                    + " but both are off;"
                     + " turn the z-score rule on (withZScore) before turning the median rule off");
         }
         if (window < 1) {

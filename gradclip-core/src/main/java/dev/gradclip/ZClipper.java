@@ -25,7 +25,7 @@ import dev.gradclip.internal.StateWriter;
  * Check value: a spike with {@code z = 10} is clipped to {@code μ + 0.625σ}. {@code maxNorm} is
  * optional here (the official class defaults to 1.0); {@code skipStatisticsOnSpike} is the official
  * {@code skip_update_on_spike}, which skips the statistics update, not the optimizer step (use
- * {@link Clippers#spikeGuard} for that).
+ * {@link #withSkipStepOnSpike} or {@link Clippers#spikeGuard} for that).
  *
  * <p>The report's threshold is the norm above which this step would be clipped:
  * {@code min(μ + z_t·(σ + ε), maxNorm)} after warm-up, {@code maxNorm} (or NaN) during it; the
@@ -63,6 +63,7 @@ public final class ZClipper extends AbstractClipper {
     private final ClipOption option;
     private final double maxNorm;
     private final boolean skipStatisticsOnSpike;
+    private final boolean skipStepOnSpike;
 
     private double[] buffer;
     private int buffered;
@@ -71,7 +72,7 @@ public final class ZClipper extends AbstractClipper {
     private double variance;
 
     ZClipper(double alpha, double zThreshold, int warmupSteps, ClipOption option, double maxNorm,
-            boolean skipStatisticsOnSpike, NonFinitePolicy policy) {
+            boolean skipStatisticsOnSpike, boolean skipStepOnSpike, NonFinitePolicy policy) {
         super(policy);
         if (!(alpha > 0 && alpha < 1)) {
             throw new IllegalArgumentException("alpha must be in (0, 1), got " + alpha);
@@ -85,6 +86,7 @@ public final class ZClipper extends AbstractClipper {
         this.option = java.util.Objects.requireNonNull(option, "option");
         this.maxNorm = Double.isNaN(maxNorm) ? Double.NaN : Norms.checkThreshold("maxNorm", maxNorm);
         this.skipStatisticsOnSpike = skipStatisticsOnSpike;
+        this.skipStepOnSpike = skipStepOnSpike;
         this.buffer = new double[warmupSteps];
     }
 
@@ -94,7 +96,8 @@ public final class ZClipper extends AbstractClipper {
      * @throws IllegalArgumentException if out of range
      */
     public ZClipper withAlpha(double alpha) {
-        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike, nonFinitePolicy());
+        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike,
+                skipStepOnSpike, nonFinitePolicy());
     }
 
     /**
@@ -103,7 +106,8 @@ public final class ZClipper extends AbstractClipper {
      * @throws IllegalArgumentException if not finite and positive
      */
     public ZClipper withZThreshold(double zThreshold) {
-        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike, nonFinitePolicy());
+        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike,
+                skipStepOnSpike, nonFinitePolicy());
     }
 
     /**
@@ -112,7 +116,8 @@ public final class ZClipper extends AbstractClipper {
      * @throws IllegalArgumentException if {@code warmupSteps < 1}
      */
     public ZClipper withWarmupSteps(int warmupSteps) {
-        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike, nonFinitePolicy());
+        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike,
+                skipStepOnSpike, nonFinitePolicy());
     }
 
     /**
@@ -120,7 +125,8 @@ public final class ZClipper extends AbstractClipper {
      * @return a clipper with the same settings, that option and fresh statistics
      */
     public ZClipper withClipOption(ClipOption option) {
-        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike, nonFinitePolicy());
+        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike,
+                skipStepOnSpike, nonFinitePolicy());
     }
 
     /**
@@ -130,7 +136,8 @@ public final class ZClipper extends AbstractClipper {
      * @throws IllegalArgumentException if not NaN and not finite and positive
      */
     public ZClipper withMaxNorm(double maxNorm) {
-        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike, nonFinitePolicy());
+        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike,
+                skipStepOnSpike, nonFinitePolicy());
     }
 
     /**
@@ -139,12 +146,26 @@ public final class ZClipper extends AbstractClipper {
      * @return a clipper with the same settings, that choice and fresh statistics
      */
     public ZClipper withSkipStatisticsOnSpike(boolean skip) {
-        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skip, nonFinitePolicy());
+        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skip,
+                skipStepOnSpike, nonFinitePolicy());
+    }
+
+    /**
+     * @param skip whether a detected spike ({@code z > z_t} after warm-up) skips the whole step
+     *             instead of clipping it: the report says {@code skipped}, the gradients and the
+     *             statistics are left untouched, and the caller must not apply the step (false by
+     *             default; the official code has no such option)
+     * @return a clipper with the same settings, that choice and fresh statistics
+     */
+    public ZClipper withSkipStepOnSpike(boolean skip) {
+        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike, skip,
+                nonFinitePolicy());
     }
 
     @Override
     public ZClipper withNonFinitePolicy(NonFinitePolicy policy) {
-        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike, policy);
+        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike, skipStepOnSpike,
+                policy);
     }
 
     /** @return whether the warm-up is over and the EMA statistics are in use */
@@ -195,6 +216,10 @@ public final class ZClipper extends AbstractClipper {
             tau = option == ClipOption.ADAPTIVE_SCALING ? mean + zThreshold * std / (z / zThreshold) : mean;
         }
         double threshold = boundary(capped);
+        if (!Double.isNaN(tau) && skipStepOnSpike) {
+            return new ClipReport(method(), 2.0, n, n, 1.0, threshold, false, true, 0, nonFinite.count(),
+                    nonFinite.tensorName(), nonFinite.index(), tensorNorms, largest(g, tensorNorms, DEFAULT_TOP_K));
+        }
         double effective = Double.isNaN(tau) ? n : tau;
         if (capped) {
             effective = Math.min(effective, maxNorm);
@@ -258,7 +283,8 @@ public final class ZClipper extends AbstractClipper {
         double[] b = r.readDoubles();
         r.finish();
         if (warmup != warmupSteps || b == null || b.length >= warmupSteps || (init && b.length != 0)) {
-            throw new IllegalArgumentException("zclip state has warm-up " + warmup + " with " + (b == null ? 0 : b.length)
+            throw new IllegalArgumentException("zclip state has warm-up " + warmup + " with "
+                    + (b == null ? 0 : b.length)
                     + " buffered norms; this clipper warms up over " + warmupSteps
                     + " steps; restore into a clipper with the same settings");
         }
@@ -273,6 +299,7 @@ public final class ZClipper extends AbstractClipper {
     public String toString() {
         return "zclip(alpha=" + alpha + ", z=" + zThreshold + ", warmup=" + warmupSteps + ", " + option
                 + (Double.isNaN(maxNorm) ? "" : ", maxNorm=" + maxNorm)
-                + (skipStatisticsOnSpike ? ", skipStatisticsOnSpike" : "") + ", " + nonFinitePolicy() + ")";
+ + (skipStatisticsOnSpike ? ", skipStatisticsOnSpike" : "")
+                + (skipStepOnSpike ? ", skipStepOnSpike" : "") + ", " + nonFinitePolicy() + ")";
     }
 }

@@ -229,6 +229,22 @@ class AdaptiveGoldenTest {
     }
 
     @Test
+    void zClipCanSkipTheStepOfASpike() {
+        ZClipper c = Clippers.zClip().withWarmupSteps(4).withSkipStepOnSpike(true);
+        float[] out = new float[1];
+        for (double n : new double[] {1, 3, 1, 3}) {
+            clipScalar(c, n, out);
+        }
+        byte[] state = c.saveState();
+        ClipReport r = clipScalar(c, 12, out);
+        assertThat(r.skipped()).isTrue();
+        assertThat(r.threshold()).isCloseTo(2 + 2.5 * (1 + 1e-6), TIGHT);
+        assertThat(out[0]).isEqualTo(12f);
+        assertThat(c.saveState()).isEqualTo(state);
+        assertThat(clipScalar(c, 4, out).skipped()).isFalse(); // z = 2 < 2.5
+    }
+
+    @Test
     void zClipCapsAtMaxNormDuringWarmup() {
         ZClipper c = Clippers.zClip().withMaxNorm(1.0);
         float[] out = new float[1];

@@ -71,7 +71,8 @@ class AdaptivePropertiesTest {
                 GradientSet s = set(g);
                 ClipReport rep = c.clip(s);
                 double after = measured(s);
-                assertThat(after).isCloseTo(rep.normAfter(), org.assertj.core.api.Assertions.within(REL * rep.normBefore()));
+                assertThat(after).isCloseTo(rep.normAfter(),
+                        org.assertj.core.api.Assertions.within(REL * rep.normBefore()));
                 if (!Double.isNaN(rep.threshold())) {
                     assertThat(after).as(c.method()).isLessThanOrEqualTo(rep.threshold() * (1 + REL));
                 }

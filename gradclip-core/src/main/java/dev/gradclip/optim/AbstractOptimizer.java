@@ -38,8 +38,16 @@ abstract class AbstractOptimizer implements Optimizer {
      */
     abstract void update(float[] p, float[] g, float[][] s, double lr, long t);
 
-    @Override
-    public final void step(float[][] parameters, float[][] gradients) {
+    /**
+     * Checks a step's arguments and the schedule without changing anything.
+     *
+     * @param parameters the parameter tensors
+     * @param gradients  their gradients
+     * @return the learning rate the step would use
+     * @throws IllegalArgumentException as {@link #step(float[][], float[][])}
+     * @throws IllegalStateException    as {@link #step(float[][], float[][])}
+     */
+    final double check(float[][] parameters, float[][] gradients) {
         Objects.requireNonNull(parameters, "parameters");
         Objects.requireNonNull(gradients, "gradients");
         if (parameters.length != gradients.length) {
@@ -48,7 +56,8 @@ abstract class AbstractOptimizer implements Optimizer {
         }
         for (int i = 0; i < parameters.length; i++) {
             if (parameters[i] == null || gradients[i] == null) {
-                throw new NullPointerException((parameters[i] == null ? "parameters[" : "gradients[") + i + "] is null");
+                String which = parameters[i] == null ? "parameters[" : "gradients[";
+                throw new NullPointerException(which + i + "] is null");
             }
             if (parameters[i].length != gradients[i].length) {
                 throw new IllegalArgumentException("tensor " + i + " has " + parameters[i].length
@@ -72,6 +81,12 @@ abstract class AbstractOptimizer implements Optimizer {
             throw new IllegalStateException("the learning-rate schedule gave " + lr + " at step " + steps
                     + "; a learning rate must be finite and >= 0");
         }
+        return lr;
+    }
+
+    @Override
+    public final void step(float[][] parameters, float[][] gradients) {
+        double lr = check(parameters, gradients);
         if (lengths == null) {
             int n = parameters.length;
             int k = slotCount();

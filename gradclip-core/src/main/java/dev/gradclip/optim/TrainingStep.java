@@ -81,16 +81,28 @@ public final class TrainingStep {
      * @return what was done
      * @throws IllegalArgumentException   if a tensor has no parameter values, or the shapes differ
      *                                    from earlier steps (nothing is changed then)
+     * @throws IllegalStateException      if the learning-rate schedule gives a negative or non-finite
+     *                                    rate (nothing is changed then)
      * @throws NonFiniteGradientException under {@code THROW} for NaN or infinite gradients (nothing
      *                                    is changed then)
      */
     public StepReport update(GradientSet set) {
         Objects.requireNonNull(set, "set");
-        for (int t = 0; t < set.tensorCount(); t++) {
-            if (set.parameter(t) == null) {
+        int n = set.tensorCount();
+        float[][] params = new float[n][];
+        float[][] grads = new float[n][];
+        for (int t = 0; t < n; t++) {
+            params[t] = set.parameter(t);
+            if (params[t] == null) {
                 throw new IllegalArgumentException("tensor '" + set.name(t) + "' has no parameter values;"
                         + " build the set with GradientSet.Builder.add(name, grad, param, shape...)");
             }
+            grads[t] = set.gradient(t);
+        }
+        // the optimizer's checks run before the clipper changes gradients or statistics, so a step
+        // the optimizer would refuse changes nothing at all
+        if (optimizer instanceof AbstractOptimizer a) {
+            a.check(params, grads);
         }
         ClipReport report = clipper.clip(set);
         long step = calls++;
@@ -99,7 +111,7 @@ public final class TrainingStep {
             return new StepReport(step, false, Double.NaN, optimizer.stepCount(), report);
         }
         double lr = optimizer.learningRate();
-        optimizer.step(set);
+        optimizer.step(params, grads);
         if (report.clipped()) {
             clipped++;
         }

@@ -49,7 +49,8 @@ class ClipperOptimizerMatrixTest {
         OPTIMIZERS.put("momentum", () -> Optimizers.momentum(0.02, 0.9));
         OPTIMIZERS.put("nesterov", () -> Optimizers.nesterov(0.02, 0.9));
         OPTIMIZERS.put("rmsprop", () -> Optimizers.rmsProp(0.01));
-        OPTIMIZERS.put("rmsprop centered+momentum", () -> Optimizers.rmsProp(0.005).withCentered(true).withMomentum(0.5));
+        OPTIMIZERS.put("rmsprop centered+momentum",
+                () -> Optimizers.rmsProp(0.005).withCentered(true).withMomentum(0.5));
         OPTIMIZERS.put("adam", () -> Optimizers.adam(0.05));
         OPTIMIZERS.put("adamw cosine", () -> Optimizers.adamW(Schedule.cosine(0.05, STEPS, 0.005).withLinearWarmup(5)));
     }

@@ -41,7 +41,8 @@ class OptimizerStepTest {
 
     @Test
     void heavyBallMomentumAccumulatesTheBuffer() {
-        // b1 = 1, θ1 = 0.9;  b2 = 0.9·1 + 1 = 1.9, θ2 = 0.9 − 0.19 = 0.71;  b3 = 0.9·1.9 − 1 = 0.71, θ3 = 0.639
+        // b1 = 1, θ1 = 0.9;  b2 = 0.9·1 + 1 = 1.9, θ2 = 0.9 − 0.19 = 0.71;
+        // b3 = 0.9·1.9 − 1 = 0.71, θ3 = 0.71 − 0.071 = 0.639
         assertThat(run(Optimizers.momentum(0.1, 0.9), 1.0, 1, 1, -1))
                 .containsExactly(new double[] {0.9, 0.71, 0.639}, within(TOL));
     }

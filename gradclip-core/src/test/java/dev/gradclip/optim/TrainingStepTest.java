@@ -140,6 +140,24 @@ class TrainingStepTest {
     }
 
     @Test
+    void aStepTheOptimizerRefusesChangesNothingNotEvenTheClipperStatistics() {
+        TrainingStep step = TrainingStep.of(Clippers.zClip().withWarmupSteps(2),
+                Optimizers.sgd(k -> k < 3 ? 0.1 : Double.NaN));
+        LeastSquares p = new LeastSquares();
+        for (int k = 0; k < 3; k++) {
+            p.gradients(k, 1, false);
+            step.update(p.set);
+        }
+        byte[] state = step.saveState();
+        p.gradients(3, 100, false);
+        float[] grads = p.gw.clone();
+        assertThatThrownBy(() -> step.update(p.set)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("at step 3");
+        assertThat(step.saveState()).isEqualTo(state);
+        assertThat(p.gw).isEqualTo(grads);
+    }
+
+    @Test
     void parametersAreRequired() {
         TrainingStep step = TrainingStep.of(Optimizers.sgd(0.1));
         float[] g = {1};
