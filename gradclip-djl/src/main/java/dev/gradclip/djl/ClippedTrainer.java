@@ -1,0 +1,290 @@
+package dev.gradclip.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.dataset.Dataset;
+import ai.djl.training.listener.TrainingListener.BatchData;
+import ai.djl.translate.TranslateException;
+import dev.gradclip.ClipReport;
+import dev.gradclip.Clipper;
+import java.io.IOException;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * A training loop that clips between backward and the update, and can truly skip a step, which
+ * DJL's {@code EasyTrain} cannot (it always calls {@code trainer.step()}).
+ *
+ * <p>One step, as {@link ai.djl.training.EasyTrain#trainBatch} but with the update under gradclip's
+ * control:
+ * <ol>
+ *   <li>forward and backward on every split of the batch (the trainer's devices);</li>
+ *   <li>the trainer's listeners' {@code onTrainingBatch} (evaluators, loss tracking, logging);</li>
+ *   <li>the clipper on {@link DjlGradients#of(Trainer)} (sums over device copies);</li>
+ *   <li>if the report says skip (non-finite gradients under {@code SKIP}, a spike guard): the
+ *       gradients are set to zero and {@code trainer.step()} is <em>not</em> called, so the
+ *       parameters, the optimizer's state and its update counter stay exactly as they were and
+ *       nothing leaks into the next step; otherwise {@code trainer.step()}.</li>
+ * </ol>
+ * Each step's {@link ClipReport} is returned in a {@link StepResult}, passed to the report consumer
+ * and, when the trainer has {@link ai.djl.metric.Metrics}, recorded by {@link ClipMetrics}.
+ *
+ * <pre>{@code
+ * ClippedTrainer loop = ClippedTrainer.builder()
+ *         .setTrainer(trainer)
+ *         .setClipper(Clippers.globalNorm(1.0).withNonFinitePolicy(NonFinitePolicy.SKIP))
+ *         .build();
+ * for (Batch batch : trainer.iterateDataset(dataset)) {
+ *     StepResult r = loop.trainBatch(batch);
+ *     batch.close();
+ * }
+ * }</pre>
+ *
+ * <p>Do not also add a {@link GradientClipListener} to the same trainer: the gradients would be
+ * clipped twice.
+ */
+public final class ClippedTrainer {
+
+    private final Trainer trainer;
+    private final Clipper clipper;
+    private final String metricsPrefix;
+    private final Consumer<ClipReport> reportConsumer;
+    private final Consumer<DjlGradients> beforeClip;
+    private long step;
+    private long skippedSteps;
+    private long clippedSteps;
+    private ClipReport lastReport;
+
+    private ClippedTrainer(Builder b) {
+        this.trainer = b.trainer;
+        this.clipper = b.clipper;
+        this.metricsPrefix = b.metricsPrefix;
+        this.reportConsumer = b.reportConsumer;
+        this.beforeClip = b.beforeClip;
+    }
+
+    /** @return a builder; {@link Builder#setTrainer} is required */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Trains one batch from a DJL {@link Batch}: forward and backward on each split, listeners,
+     * clip, then update or skip.
+     *
+     * @param batch the batch (not closed here)
+     * @return the loss and the report
+     * @throws dev.gradclip.NonFiniteGradientException under {@code THROW} when a gradient holds NaN or
+     *                                                 an infinity (the step is then not applied)
+     */
+    public StepResult trainBatch(Batch batch) {
+        Objects.requireNonNull(batch, "batch");
+        Batch[] splits = batch.split(trainer.getDevices(), false);
+        BatchData batchData = new BatchData(batch, new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+        double loss = 0;
+        try (GradientCollector collector = trainer.newGradientCollector()) {
+            for (Batch split : splits) {
+                NDList data = split.getData();
+                NDList labels = split.getLabels();
+                NDList preds = trainer.forward(data, labels);
+                NDArray lossValue = trainer.getLoss().evaluate(labels, preds);
+                collector.backward(lossValue);
+                loss += lossValue.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                batchData.getLabels().put(labels.get(0).getDevice(), labels);
+                batchData.getPredictions().put(preds.get(0).getDevice(), preds);
+            }
+        }
+        trainer.notifyListeners(listener -> listener.onTrainingBatch(trainer, batchData));
+        return clipAndStep(loss / splits.length);
+    }
+
+    /**
+     * Trains one batch given as arrays, on the trainer's first device, without notifying the
+     * trainer's listeners (the fast path for workloads driven step by step).
+     *
+     * @param data   the inputs
+     * @param labels the labels
+     * @return the loss and the report
+     * @throws dev.gradclip.NonFiniteGradientException under {@code THROW} when a gradient holds NaN or
+     *                                                 an infinity (the step is then not applied)
+     */
+    public StepResult trainBatch(NDList data, NDList labels) {
+        double loss;
+        try (GradientCollector collector = trainer.newGradientCollector()) {
+            NDList preds = trainer.forward(data, labels);
+            NDArray lossValue = trainer.getLoss().evaluate(labels, preds);
+            collector.backward(lossValue);
+            loss = lossValue.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+        }
+        return clipAndStep(loss);
+    }
+
+    private StepResult clipAndStep(double loss) {
+        ClipReport report = null;
+        boolean skip = false;
+        if (clipper != null || beforeClip != null) {
+            DjlGradients gradients = DjlGradients.of(trainer);
+            if (beforeClip != null) {
+                beforeClip.accept(gradients);
+            }
+            if (clipper != null) {
+                report = clipper.clip(gradients);
+                skip = report.skipped();
+                if (skip) {
+                    // DJL's PyTorch optimizers clear gradients only inside an update; a skipped step
+                    // must clear them itself or they would add into the next step's
+                    gradients.zeroGradients();
+                }
+            }
+        }
+        if (!skip) {
+            trainer.step();
+        }
+        if (report != null) {
+            lastReport = report;
+            if (report.clipped()) {
+                clippedSteps++;
+            }
+            ClipMetrics.record(trainer.getMetrics(), metricsPrefix, report);
+            if (reportConsumer != null) {
+                reportConsumer.accept(report);
+            }
+        }
+        if (skip) {
+            skippedSteps++;
+        }
+        return new StepResult(step++, loss, report, skip);
+    }
+
+    /**
+     * Trains for whole epochs, as {@link ai.djl.training.EasyTrain#fit} does, but with clipping and
+     * true skipping; validates after each epoch when a validation set is given.
+     *
+     * @param numEpoch        the number of epochs
+     * @param trainingDataset the training data
+     * @param validateDataset the validation data, or {@code null}
+     * @throws IOException        if the dataset cannot be read
+     * @throws TranslateException if a batch cannot be prepared
+     */
+    public void fit(int numEpoch, Dataset trainingDataset, Dataset validateDataset)
+            throws IOException, TranslateException {
+        if (numEpoch < 0) {
+            throw new IllegalArgumentException("numEpoch must be >= 0, got " + numEpoch);
+        }
+        for (int epoch = 0; epoch < numEpoch; epoch++) {
+            for (Batch batch : trainer.iterateDataset(trainingDataset)) {
+                try {
+                    trainBatch(batch);
+                } finally {
+                    batch.close();
+                }
+            }
+            ai.djl.training.EasyTrain.evaluateDataset(trainer, validateDataset);
+            trainer.notifyListeners(listener -> listener.onEpoch(trainer));
+        }
+    }
+
+    /** @return the trainer driven */
+    public Trainer getTrainer() {
+        return trainer;
+    }
+
+    /** @return the clipper, or {@code null} when steps are not clipped */
+    public Clipper getClipper() {
+        return clipper;
+    }
+
+    /** @return the number of steps trained so far (skipped ones included) */
+    public long getSteps() {
+        return step;
+    }
+
+    /** @return the number of steps skipped so far */
+    public long getSkippedSteps() {
+        return skippedSteps;
+    }
+
+    /** @return the number of steps whose gradients were clipped so far */
+    public long getClippedSteps() {
+        return clippedSteps;
+    }
+
+    /** @return the report of the latest step, or {@code null} before the first clipped step */
+    public ClipReport getLastReport() {
+        return lastReport;
+    }
+
+    /** Builds a {@link ClippedTrainer}; {@code setX} settings are required, {@code optX} optional. */
+    public static final class Builder {
+        private Trainer trainer;
+        private Clipper clipper;
+        private String metricsPrefix = ClipMetrics.DEFAULT_PREFIX;
+        private Consumer<ClipReport> reportConsumer;
+        private Consumer<DjlGradients> beforeClip;
+
+        private Builder() {
+        }
+
+        /**
+         * @param trainer the trainer whose model is trained (required)
+         * @return this builder
+         */
+        public Builder setTrainer(Trainer trainer) {
+            this.trainer = Objects.requireNonNull(trainer, "trainer");
+            return this;
+        }
+
+        /**
+         * @param clipper the clipper applied after backward; {@code null} trains without clipping (a
+         *                baseline), which is also the default
+         * @return this builder
+         */
+        public Builder optClipper(Clipper clipper) {
+            this.clipper = clipper;
+            return this;
+        }
+
+        /**
+         * @param prefix the prefix of the metric names (default {@value ClipMetrics#DEFAULT_PREFIX})
+         * @return this builder
+         */
+        public Builder optMetricsPrefix(String prefix) {
+            this.metricsPrefix = Objects.requireNonNull(prefix, "prefix");
+            return this;
+        }
+
+        /**
+         * @param consumer receives every step's report
+         * @return this builder
+         */
+        public Builder optReportConsumer(Consumer<ClipReport> consumer) {
+            this.reportConsumer = consumer;
+            return this;
+        }
+
+        /**
+         * @param hook runs on the gradients after backward and before the clipper, e.g. to inject
+         *             faults in tests or to inspect raw gradients
+         * @return this builder
+         */
+        public Builder optBeforeClip(Consumer<DjlGradients> hook) {
+            this.beforeClip = hook;
+            return this;
+        }
+
+        /**
+         * @return the loop
+         * @throws IllegalArgumentException if no trainer was set
+         */
+        public ClippedTrainer build() {
+            if (trainer == null) {
+                throw new IllegalArgumentException("trainer is required: call setTrainer(trainer)");
+            }
+            return new ClippedTrainer(this);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package dev.gradclip.djl;
+
+import ai.djl.training.Trainer;
+import ai.djl.training.listener.TrainingListenerAdapter;
+import dev.gradclip.ClipReport;
+import dev.gradclip.Clipper;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * A DJL {@link ai.djl.training.listener.TrainingListener} that clips the gradients of every training
+ * batch, for use with {@link ai.djl.training.EasyTrain#fit}.
+ *
+ * <p>DJL's {@code EasyTrain.trainBatch} runs forward and backward, then calls every listener's
+ * {@code onTrainingBatch}, and {@code EasyTrain.fit} calls {@code trainer.step()} right after: so
+ * {@link #onTrainingBatch} sees the gradients after backward and before the update, where clipping
+ * belongs.
+ *
+ * <pre>{@code
+ * GradientClipListener clip = GradientClipListener.builder()
+ *         .setClipper(Clippers.globalNorm(1.0))
+ *         .build();
+ * TrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss()).addTrainingListeners(clip);
+ * EasyTrain.fit(trainer, epochs, trainSet, null);
+ * ClipReport last = clip.getLastReport();
+ * }</pre>
+ *
+ * <p>Skipping: {@code EasyTrain} always calls {@code trainer.step()}, so a listener cannot skip a
+ * step. When a report says skip, this listener sets the gradients to zero: SGD without weight decay
+ * then leaves the parameters unchanged, but the optimizer still counts the update and adaptive
+ * optimizers (Adam, momentum) still move their state. Use {@link ClippedTrainer} to skip truly.
+ */
+public final class GradientClipListener extends TrainingListenerAdapter {
+
+    private final Clipper clipper;
+    private final String metricsPrefix;
+    private final Consumer<ClipReport> reportConsumer;
+    private ClipReport lastReport;
+    private long steps;
+    private long clippedSteps;
+    private long skippedSteps;
+
+    private GradientClipListener(Builder b) {
+        this.clipper = b.clipper;
+        this.metricsPrefix = b.metricsPrefix;
+        this.reportConsumer = b.reportConsumer;
+    }
+
+    /** @return a builder; {@link Builder#setClipper} is required */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Clips the gradients of the batch just back-propagated.
+     *
+     * @param trainer   the trainer
+     * @param batchData the batch (unused)
+     * @throws dev.gradclip.NonFiniteGradientException under {@code THROW} when a gradient holds NaN or
+     *                                                 an infinity
+     */
+    @Override
+    public void onTrainingBatch(Trainer trainer, BatchData batchData) {
+        DjlGradients gradients = DjlGradients.of(trainer);
+        ClipReport report = clipper.clip(gradients);
+        steps++;
+        if (report.skipped()) {
+            gradients.zeroGradients();
+            skippedSteps++;
+        } else if (report.clipped()) {
+            clippedSteps++;
+        }
+        lastReport = report;
+        ClipMetrics.record(trainer.getMetrics(), metricsPrefix, report);
+        if (reportConsumer != null) {
+            reportConsumer.accept(report);
+        }
+    }
+
+    /** @return the clipper */
+    public Clipper getClipper() {
+        return clipper;
+    }
+
+    /** @return the latest report, or {@code null} before the first batch */
+    public ClipReport getLastReport() {
+        return lastReport;
+    }
+
+    /** @return how many batches were clipped or checked */
+    public long getSteps() {
+        return steps;
+    }
+
+    /** @return how many batches had their gradients clipped */
+    public long getClippedSteps() {
+        return clippedSteps;
+    }
+
+    /** @return how many batches should have been skipped (their gradients were zeroed) */
+    public long getSkippedSteps() {
+        return skippedSteps;
+    }
+
+    /** Builds a {@link GradientClipListener}; {@code setX} settings are required, {@code optX} optional. */
+    public static final class Builder {
+        private Clipper clipper;
+        private String metricsPrefix = ClipMetrics.DEFAULT_PREFIX;
+        private Consumer<ClipReport> reportConsumer;
+
+        private Builder() {
+        }
+
+        /**
+         * @param clipper the clipper (required)
+         * @return this builder
+         */
+        public Builder setClipper(Clipper clipper) {
+            this.clipper = Objects.requireNonNull(clipper, "clipper");
+            return this;
+        }
+
+        /**
+         * @param prefix the prefix of the metric names (default {@value ClipMetrics#DEFAULT_PREFIX})
+         * @return this builder
+         */
+        public Builder optMetricsPrefix(String prefix) {
+            this.metricsPrefix = Objects.requireNonNull(prefix, "prefix");
+            return this;
+        }
+
+        /**
+         * @param consumer receives every batch's report
+         * @return this builder
+         */
+        public Builder optReportConsumer(Consumer<ClipReport> consumer) {
+            this.reportConsumer = consumer;
+            return this;
+        }
+
+        /**
+         * @return the listener
+         * @throws IllegalArgumentException if no clipper was set
+         */
+        public GradientClipListener build() {
+            if (clipper == null) {
+                throw new IllegalArgumentException("clipper is required: call setClipper(clipper)");
+            }
+            return new GradientClipListener(this);
+        }
+    }
+}

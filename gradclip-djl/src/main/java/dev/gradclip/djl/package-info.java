@@ -1,0 +1,22 @@
+/**
+ * gradclip on Deep Java Library (DJL): every gradclip clipper on NDArray gradients, where they live.
+ *
+ * <ul>
+ *   <li>{@link dev.gradclip.djl.DjlGradients}: the {@link dev.gradclip.Gradients} backend over DJL
+ *       parameters, computing every primitive with NDArray operations on the device (norms in
+ *       {@code float64}, one transfer of per-tensor results per call), closing every NDArray it
+ *       creates, and summing gradients held on several devices;</li>
+ *   <li>{@link dev.gradclip.djl.GradientClipListener}: a {@code TrainingListener} for
+ *       {@code EasyTrain.fit}, clipping in {@code onTrainingBatch} (after backward, before
+ *       {@code trainer.step()});</li>
+ *   <li>{@link dev.gradclip.djl.ClippedTrainer}: a training loop that can truly skip a step
+ *       (parameters and optimizer state untouched), which {@code EasyTrain} cannot;</li>
+ *   <li>{@link dev.gradclip.djl.ClipMetrics}: clip reports as DJL metrics.</li>
+ * </ul>
+ * The clippers' decision logic is gradclip-core's, unchanged: a backend supplies only primitives.
+ *
+ * <p>Runs on any DJL engine; the module brings DJL's PyTorch engine (CPU) at runtime, and is tested
+ * on it offline ({@code -Dai.djl.offline=true}, native library from the {@code pytorch-native-cpu}
+ * jar).
+ */
+package dev.gradclip.djl;

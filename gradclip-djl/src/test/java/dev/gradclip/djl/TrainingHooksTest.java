@@ -1,0 +1,263 @@
+package dev.gradclip.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.Model;
+import ai.djl.metric.Metrics;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.EasyTrain;
+import ai.djl.training.Trainer;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.util.Pair;
+import dev.gradclip.ClipReport;
+import dev.gradclip.Clippers;
+import dev.gradclip.NonFiniteGradientException;
+import dev.gradclip.NonFinitePolicy;
+import dev.gradclip.djl.tasks.RnnInit;
+import dev.gradclip.djl.tasks.RnnWorkload;
+import dev.gradclip.djl.tasks.SequenceTask;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The DJL hooks: the listener with EasyTrain, the skipping loop, metrics. */
+class TrainingHooksTest {
+
+    private static final float LEARNING_RATE = 1.0f;
+    private static final double MAX_NORM = 0.01;
+
+    /** A linear model on targets far from its predictions, so the first gradient is large. */
+    private static ArrayDataset data(NDManager m, int rows) {
+        Random r = new Random(3);
+        float[] x = new float[rows * 4];
+        float[] y = new float[rows];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < rows; i++) {
+            y[i] = 100f + i;
+        }
+        return new ArrayDataset.Builder().setData(m.create(x, new Shape(rows, 4)))
+                .optLabels(m.create(y, new Shape(rows, 1))).setSampling(rows, false).build();
+    }
+
+    private static float[] parameters(Model model) {
+        List<Float> all = new ArrayList<>();
+        for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
+            for (float v : p.getValue().getArray().toFloatArray()) {
+                all.add(v);
+            }
+        }
+        float[] out = new float[all.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = all.get(i);
+        }
+        return out;
+    }
+
+    private static double distance(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += (double) (a[i] - b[i]) * (a[i] - b[i]);
+        }
+        return Math.sqrt(s);
+    }
+
+    @Test
+    void listenerClipsBetweenBackwardAndStepUnderEasyTrain() throws Exception {
+        GradientClipListener clip = GradientClipListener.builder().setClipper(Clippers.globalNorm(MAX_NORM)).build();
+        try (NDManager m = NDManager.newBaseManager(); Model model = Model.newInstance("linear")) {
+            model.setBlock(Linear.builder().setUnits(1).build());
+            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
+                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LEARNING_RATE)).build())
+                    .addTrainingListeners(clip);
+            try (Trainer trainer = model.newTrainer(config)) {
+                trainer.setMetrics(new Metrics());
+                trainer.initialize(new Shape(8, 4));
+                float[] before = parameters(model);
+                EasyTrain.fit(trainer, 1, data(m, 8), null);
+                float[] after = parameters(model);
+                ClipReport report = clip.getLastReport();
+                assertThat(report.normBefore()).as("the raw gradient is large").isGreaterThan(100);
+                assertThat(report.clipped()).isTrue();
+                assertThat(report.largest().get(0).name()).isIn("weight", "bias");
+                // SGD moved the parameters by lr · (clipped gradient): the step happened after the clip
+                assertThat(distance(before, after)).isCloseTo(LEARNING_RATE * MAX_NORM,
+                        org.assertj.core.data.Offset.offset(1e-6));
+                assertThat(clip.getSteps()).isEqualTo(1);
+                assertThat(clip.getClippedSteps()).isEqualTo(1);
+                Metrics metrics = trainer.getMetrics();
+                assertThat(metrics.latestMetric("gradclip_norm").getValue()).isEqualTo(report.normBefore());
+                assertThat(metrics.latestMetric("gradclip_clipped").getValue()).isEqualTo(1.0);
+                assertThat(metrics.getMetric("gradclip_top_norm")).hasSize(2);
+            }
+        }
+    }
+
+    @Test
+    void builderRejectsMissingRequiredSettings() {
+        assertThatThrownBy(() -> GradientClipListener.builder().build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("clipper");
+        assertThatThrownBy(() -> ClippedTrainer.builder().build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("trainer");
+    }
+
+    private static RnnWorkload smallRnn() {
+        return RnnWorkload.builder().setTask(SequenceTask.ADDING).optLength(8).optHiddenSize(6).optBatchSize(4)
+                .optInit(RnnInit.normal(0.3)).optSeed(9)
+                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.01f)).build())
+                .optClipper(Clippers.globalNorm(1.0).withNonFinitePolicy(NonFinitePolicy.SKIP))
+                .optBeforeClip(TrainingHooksTest::poisonSecondStep)
+                .build();
+    }
+
+    private static int calls;
+
+    private static void poisonSecondStep(DjlGradients g) {
+        if (calls++ == 1) {
+            g.setElement(1, 3, Float.NaN);
+        }
+    }
+
+    @Test
+    void skippedStepLeavesParametersAndAdamStateExactlyAsIfTheBatchNeverCame() {
+        float[] skipped;
+        try (RnnWorkload w = smallRnn()) {
+            calls = 0;
+            w.trainBatch(w.batch(0));
+            float[] beforeSkip = parameters(w.getModel());
+            StepResult r = w.trainBatch(w.batch(1));
+            assertThat(r.skipped()).isTrue();
+            assertThat(r.report().nonFiniteCount()).isEqualTo(1);
+            assertThat(r.report().firstNonFiniteIndex()).isEqualTo(3);
+            assertThat(parameters(w.getModel())).as("parameters untouched by the skipped step")
+                    .containsExactly(beforeSkip);
+            DjlGradients g = w.gradients();
+            double[] norms = new double[g.tensorCount()];
+            g.norms(2.0, norms);
+            assertThat(norms).as("gradients cleared, nothing leaks into the next step").containsOnly(0.0);
+            w.trainBatch(w.batch(2));
+            skipped = parameters(w.getModel());
+            assertThat(w.getLoop().getSkippedSteps()).isEqualTo(1);
+        }
+        try (RnnWorkload w = smallRnn()) {
+            calls = 5; // no poison
+            w.trainBatch(w.batch(0));
+            w.trainBatch(w.batch(2));
+            // Adam's moments and step counter saw two updates in both runs: bit-identical parameters
+            assertThat(parameters(w.getModel())).containsExactly(skipped);
+        }
+    }
+
+    @Test
+    void throwPolicyNamesTheDjlParameterAndAppliesNoStep() {
+        try (RnnWorkload w = RnnWorkload.builder().setTask(SequenceTask.ADDING).optLength(8).optHiddenSize(6)
+                .optBatchSize(4).optClipper(Clippers.globalNorm(1.0))
+                .optBeforeClip(g -> g.setElement(1, 7, Float.POSITIVE_INFINITY)).build()) {
+            float[] before = parameters(w.getModel());
+            assertThatThrownBy(w::trainBatch).isInstanceOfSatisfying(NonFiniteGradientException.class, e -> {
+                assertThat(e.tensorName()).isEqualTo("01RNN_l_0_h2h_WEIGHT");
+                assertThat(e.elementIndex()).isEqualTo(7);
+            });
+            assertThat(parameters(w.getModel())).containsExactly(before);
+        }
+    }
+
+    @Test
+    void namesAndGroupsFollowTheBlockStructure() {
+        try (RnnWorkload w = RnnWorkload.builder().setTask(SequenceTask.TEMPORAL_ORDER).optLength(8)
+                .optHiddenSize(6).optBatchSize(4).build()) {
+            DjlGradients g = w.gradients();
+            assertThat(w.parameterNames()).containsExactly("01RNN_l_0_i2h_WEIGHT", "01RNN_l_0_h2h_WEIGHT",
+                    "01RNN_l_0_i2h_BIAS", "01RNN_l_0_h2h_BIAS", "03Linear_weight", "03Linear_bias");
+            assertThat(g.group(1)).isEqualTo("01RNN");
+            assertThat(g.group(4)).isEqualTo("03Linear");
+            assertThat(w.outputParameterNames()).containsExactly("03Linear_weight", "03Linear_bias");
+            assertThat(g.shape(1)).containsExactly(6, 6);
+            assertThat(g.unitCount(1)).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void clippingLeavesNoOpenArraysBehind() {
+        try (RnnWorkload w = RnnWorkload.builder().setTask(SequenceTask.ADDING).optLength(8).optHiddenSize(6)
+                .optBatchSize(4).optInit(RnnInit.normal(0.3)).build()) {
+            w.forwardBackward(w.batch(0));
+            NDManager system;
+            try (NDManager probe = NDManager.newBaseManager()) {
+                system = probe.getParentManager();
+            }
+            int before = system.getManagedArrays().size();
+            for (int i = 0; i < 100; i++) {
+                DjlGradients g = w.gradients();
+                Clippers.globalNorm(1e-3).withNormType(3.0).clip(g);
+                Clippers.value(1e-4).clip(g);
+                Clippers.agc(0.01).clip(g);
+                g.setElement(0, 1, Float.NaN);
+                Clippers.groupNorm(1e-3).withNonFinitePolicy(NonFinitePolicy.ZERO).clip(g);
+                g.firstNonFinite(0);
+            }
+            assertThat(system.getManagedArrays()).as("open NDArrays after 500 clip calls").hasSize(before);
+            w.applyUpdate();
+        }
+    }
+
+    @Test
+    void workloadIsReproducible() {
+        double[] a = losses();
+        double[] b = losses();
+        assertThat(a).containsExactly(b);
+        assertThat(a[0]).isNotEqualTo(a[1]);
+    }
+
+    private static double[] losses() {
+        try (RnnWorkload w = RnnWorkload.builder().setTask(SequenceTask.MULTIPLICATION).optLength(10)
+                .optHiddenSize(8).optBatchSize(5).optSeed(4).optInit(RnnInit.smartTanh())
+                .optClipper(Clippers.globalNorm(1.0)).build()) {
+            double[] out = new double[5];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = w.trainBatch().loss();
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void partsOfAStepMatchAWholeStep() {
+        float[] whole;
+        try (RnnWorkload w = RnnWorkload.builder().setTask(SequenceTask.ADDING).optLength(8).optHiddenSize(6)
+                .optBatchSize(4).optInit(RnnInit.normal(0.3)).optClipper(Clippers.globalNorm(0.1)).build()) {
+            w.trainBatch(w.batch(0));
+            whole = parameters(w.getModel());
+        }
+        try (RnnWorkload w = RnnWorkload.builder().setTask(SequenceTask.ADDING).optLength(8).optHiddenSize(6)
+                .optBatchSize(4).optInit(RnnInit.normal(0.3)).build()) {
+            w.forwardBackward(w.batch(0));
+            Clippers.globalNorm(0.1).clip(w.gradients());
+            w.applyUpdate();
+            assertThat(parameters(w.getModel())).containsExactly(whole);
+        }
+    }
+
+    @Test
+    void gradientsOfAnUntrainedParameterAreReadAsZero() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray w = m.create(new float[] {1, 2});
+            w.setRequiresGradient(true);
+            DjlGradients g = DjlGradients.builder().addParameter("w", "layer", w).build();
+            double[] n = new double[1];
+            g.norms(2.0, n);
+            assertThat(n[0]).isZero();
+        }
+    }
+}
