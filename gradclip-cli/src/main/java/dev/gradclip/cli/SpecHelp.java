@@ -18,7 +18,7 @@ final class SpecHelp {
         "  autoclip[:P]                P-th percentile of past norms, default 10 (Seetharaman et al. 2020)",
         "  zclip[:z=Z,alpha=A,max=M]   z-score of the norm's EMA, defaults z=2.5, alpha=0.97 (Kumar et al. 2025)",
         "  adagc                       per-tensor adaptive thresholds (Wang et al. 2025)",
-        "  spike-guard                 skip steps whose norm is an outlier (alone: none+spike-guard)",
+        "  spike-guard[:k=K]           skip steps whose norm exceeds K (10) x the running median (alone: none+spike-guard)",
         "  POLICY for NaN/inf gradients: +throw-nonfinite (default: stop, exit code 3), +skip-nonfinite,",
         "    +zero-nonfinite, +propagate-nonfinite",
         "  Examples: global-norm:1.0   value:0.5+skip-nonfinite   zclip:z=3+spike-guard   autoclip:10",

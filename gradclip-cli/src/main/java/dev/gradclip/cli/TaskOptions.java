@@ -18,14 +18,14 @@ public final class TaskOptions {
     Double x0;
 
     @Option(names = "--length", paramLabel = "T",
-            description = "adding, multiplication, temporal-order: the sequence length (default 50).")
+            description = "Sequence tasks: the sequence length T (default 50); char-lm: characters per sequence (default 32).")
     Integer length;
 
     @Option(names = "--hidden", paramLabel = "H", description = "Hidden units (default: the task's).")
     Integer hidden;
 
     @Option(names = "--init", paramLabel = "INIT",
-            description = "Sequence tasks: weight initialisation: gaussian:SIGMA (default gaussian:0.3),"
+            description = "Sequence tasks: weight initialisation: normal:SIGMA (default normal:0.3),"
                     + " sigmoid, basic-tanh or smart-tanh (Pascanu et al. 2013).")
     String init;
 

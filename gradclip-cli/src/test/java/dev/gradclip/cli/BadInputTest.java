@@ -58,6 +58,22 @@ class BadInputTest {
     }
 
     @Test
+    void missingDatasetNamesTheAptGetCommand() {
+        Path out = tmp.resolve("fm");
+        CliRunner.Result r = CliRunner.run("train", "--task", "fashion-mnist", "--data", tmp.resolve("nothing").toString(),
+                "--out", out.toString());
+        assertThat(r.exit()).isEqualTo(ExitCode.USAGE);
+        assertThat(r.err().strip().lines()).hasSize(1);
+        assertThat(r.err()).contains("apt-get install dataset-fashion-mnist");
+        assertThat(out).doesNotExist();
+        CliRunner.Result t = CliRunner.run("train", "--task", "char-lm", "--text", tmp.resolve("no.txt").toString(),
+                "--out", out.toString());
+        assertThat(t.exit()).isEqualTo(ExitCode.USAGE);
+        assertThat(t.err()).contains("--text");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
     void reportOfAFolderWithoutRunsExitsTwo() throws IOException {
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         CliRunner.Result r = CliRunner.run("report", empty.toString());

@@ -1,9 +1,13 @@
 package dev.gradclip.cli.spec;
 
+import dev.gradclip.AdaGcClipper;
+import dev.gradclip.AutoClipper;
 import dev.gradclip.Clipper;
 import dev.gradclip.Clippers;
 import dev.gradclip.NonFinitePolicy;
 import dev.gradclip.NormScope;
+import dev.gradclip.SpikeGuard;
+import dev.gradclip.ZClipper;
 import dev.gradclip.cli.spec.SpecParameters.Accepted;
 import dev.gradclip.cli.spec.SpecParameters.Kind;
 import java.util.ArrayList;
@@ -25,12 +29,13 @@ import java.util.Objects;
  *   <li>{@code agc:LAMBDA[,eps=E]}: adaptive gradient clipping, unit-wise (arXiv:2102.06171);</li>
  *   <li>{@code autoclip[:P][,window=N]}: the P-th percentile (default 10) of the norm history
  *       (arXiv:2007.14469);</li>
- *   <li>{@code zclip[:z=Z,alpha=A,warmup=N,max=M,mode=reciprocal|mean]}: z-score clipping
- *       (arXiv:2504.02507);</li>
+ *   <li>{@code zclip[:z=Z,alpha=A,warmup=N,max=M,mode=reciprocal|mean,skip]}: z-score clipping
+ *       (arXiv:2504.02507); {@code skip} skips the step on a spike instead of clipping it;</li>
  *   <li>{@code adagc[:start=N,abs=A,rel=R,beta=B]}: per-tensor adaptive thresholds
  *       (arXiv:2502.11034);</li>
- *   <li>{@code spike-guard[:k=K,window=N]}: skip a step whose norm is an outlier of its recent
- *       history; alone it means {@code none+spike-guard};</li>
+ *   <li>{@code spike-guard[:k=K,z=S,window=N,warmup=W]}: skip a step whose norm is more than K
+ *       times (default 10) the running median of the last N norms, or whose z-score exceeds S;
+ *       alone it means {@code none+spike-guard};</li>
  *   <li>POLICY: {@code throw-nonfinite} (the default), {@code skip-nonfinite}, {@code zero-nonfinite},
  *       {@code propagate-nonfinite}.</li>
  * </ul>
@@ -67,7 +72,7 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
         /** ZClip. */
         ZCLIP("zclip", null, List.of(Accepted.of("z", Kind.POSITIVE), Accepted.of("alpha", Kind.FRACTION),
                 Accepted.of("warmup", Kind.COUNT), Accepted.of("max", Kind.POSITIVE),
-                Accepted.word("mode", "reciprocal", "mean"))),
+                Accepted.word("mode", "reciprocal", "mean"), Accepted.of("skip", Kind.FLAG))),
         /** AdaGC. */
         ADAGC("adagc", null, List.of(Accepted.of("start", Kind.COUNT), Accepted.of("abs", Kind.POSITIVE),
                 Accepted.of("rel", Kind.POSITIVE), Accepted.of("beta", Kind.FRACTION)));
@@ -107,7 +112,7 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
 
     /** The spike guard's accepted parameters. */
     static final List<Accepted> SPIKE_GUARD_PARAMETERS = List.of(Accepted.of("k", Kind.POSITIVE),
-            Accepted.of("window", Kind.COUNT), Accepted.of("warmup", Kind.COUNT));
+            Accepted.of("z", Kind.POSITIVE), Accepted.of("window", Kind.COUNT), Accepted.of("warmup", Kind.COUNT));
 
     /** Checks the components. */
     public ClipSpec {
@@ -205,7 +210,6 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
      * Builds a fresh clipper (with fresh statistics) for one run.
      *
      * @return the clipper, spike guard included, with the spec's non-finite policy
-     * @throws IllegalArgumentException if this build of gradclip-core lacks the method
      */
     public Clipper newClipper() {
         Clipper base;
@@ -231,15 +235,44 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
                 base = p.has("eps") ? Clippers.agc(p.number("lambda", Double.NaN)).withEpsilon(p.number("eps", 0))
                         : Clippers.agc(p.number("lambda", Double.NaN));
                 break;
+            case AUTOCLIP: {
+                AutoClipper a = Clippers.autoClip(p.number("percentile", AutoClipper.DEFAULT_PERCENTILE));
+                base = p.has("window") ? a.withWindow(p.count("window", AutoClipper.DEFAULT_WINDOW)) : a;
+                break;
+            }
+            case ZCLIP: {
+                ZClipper z = Clippers.zClip()
+                        .withZThreshold(p.number("z", ZClipper.DEFAULT_Z_THRESHOLD))
+                        .withAlpha(p.number("alpha", ZClipper.DEFAULT_ALPHA))
+                        .withWarmupSteps(p.count("warmup", ZClipper.DEFAULT_WARMUP_STEPS))
+                        .withClipOption(p.word("mode", "reciprocal").equals("mean") ? ZClipper.ClipOption.MEAN
+                                : ZClipper.ClipOption.ADAPTIVE_SCALING)
+                        .withSkipStepOnSpike(p.flag("skip", false));
+                base = p.has("max") ? z.withMaxNorm(p.number("max", Double.NaN)) : z;
+                break;
+            }
+            case ADAGC:
+                base = Clippers.adaGC()
+                        .withWarmupSteps(p.count("start", AdaGcClipper.DEFAULT_WARMUP_STEPS))
+                        .withLambdaAbs(p.number("abs", AdaGcClipper.DEFAULT_LAMBDA_ABS))
+                        .withLambdaRel(p.number("rel", AdaGcClipper.DEFAULT_LAMBDA_REL))
+                        .withBeta(p.number("beta", AdaGcClipper.DEFAULT_BETA));
+                break;
             default:
-                throw new IllegalArgumentException("clip spec '" + text + "': method '" + method.specName()
-                        + "' is not available in this build");
+                throw new IllegalStateException(method.toString());
         }
-        base = base.withNonFinitePolicy(policy);
         if (spikeGuard != null) {
-            throw new IllegalArgumentException("clip spec '" + text + "': spike-guard is not available in this build");
+            SpikeGuard g = Clippers.spikeGuard(base, spikeGuard.number("k", SpikeGuard.DEFAULT_MEDIAN_FACTOR));
+            if (spikeGuard.has("z")) {
+                g = g.withZScore(spikeGuard.number("z", Double.NaN));
+            }
+            if (spikeGuard.has("window") || spikeGuard.has("warmup")) {
+                g = g.withWindow(spikeGuard.count("window", SpikeGuard.DEFAULT_WINDOW),
+                        spikeGuard.count("warmup", SpikeGuard.DEFAULT_WARMUP));
+            }
+            base = g;
         }
-        return base;
+        return base.withNonFinitePolicy(policy);
     }
 
     /**

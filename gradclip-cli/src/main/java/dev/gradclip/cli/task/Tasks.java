@@ -15,6 +15,8 @@ public final class Tasks {
 
     static {
         register(new QuadraticTask());
+        register(new FashionMnistTask());
+        register(new CharLmTask());
     }
 
     private Tasks() {

@@ -94,6 +94,23 @@ class ClipSpecTest {
     }
 
     @Test
+    void buildsTheAdaptiveClippersWithTheirParameters() {
+        assertThat(ClipSpec.parse("autoclip:25,window=50").newClipper().method()).isEqualTo("autoclip");
+        assertThat(ClipSpec.parse("zclip:z=3,alpha=0.9,max=5,mode=mean,skip").newClipper().method()).isEqualTo("zclip");
+        assertThat(ClipSpec.parse("adagc:start=10,beta=0.9").newClipper().method()).isEqualTo("adagc");
+        Clipper guarded = ClipSpec.parse("global-norm:1+spike-guard:k=3,window=10,warmup=5+skip-nonfinite").newClipper();
+        assertThat(guarded.nonFinitePolicy()).isEqualTo(NonFinitePolicy.SKIP);
+        // five steady norms fill the warm-up, then a 100x spike is skipped and the gradients are left alone
+        for (int i = 0; i < 5; i++) {
+            assertThat(guarded.clip(GradientSet.of(new float[] {0.6f, 0.8f})).skipped()).isFalse();
+        }
+        float[] spike = {60f, 80f};
+        var report = guarded.clip(GradientSet.of(spike));
+        assertThat(report.skipped()).isTrue();
+        assertThat(spike).containsExactly(60f, 80f);
+    }
+
+    @Test
     void labelDropsTheDefaultPolicyAndFolderNameIsSafe() {
         assertThat(ClipSpec.parse("global-norm:1.0+throw-nonfinite").label()).isEqualTo("global-norm:1.0");
         assertThat(ClipSpec.parse("zclip:z=3+skip-nonfinite").folderName()).isEqualTo("zclip_z_3_skip-nonfinite");

@@ -1,0 +1,237 @@
+package dev.gradclip.cli.task;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import dev.gradclip.Clipper;
+import dev.gradclip.cli.UsageException;
+import dev.gradclip.cli.spec.OptimizerSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Fashion-MNIST (Xiao et al. 2017, arXiv:1708.07747): 28×28 grey images of clothes in 10 classes,
+ * from Debian's {@code dataset-fashion-mnist} or {@code --data DIR}, classified by a plain MLP
+ * ({@code 784 → H → H → 10}, ReLU, no normalisation) trained with cross-entropy on DJL's engine.
+ *
+ * <p>Defaults: {@code H = 128}, batch 64, {@code sgd:lr=0.1}, {@code global-norm:5.0}, 600 steps.
+ * A plain network without normalisation and a large learning rate shows exploding updates, which
+ * clipping (and AGC, made for networks without normalisation) keeps in check. Evaluation: accuracy
+ * on the first {@code --eval-samples} (default all 10,000) test images; a success at 0.8 or more.
+ */
+public final class FashionMnistTask implements Task {
+
+    /** The task's name. */
+    public static final String NAME = "fashion-mnist";
+    /** Where Debian's package installs the data. */
+    public static final Path DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+
+    private static final int PIXELS = 28 * 28;
+    private static final int CLASSES = 10;
+    private static final Map<Path, Data> CACHE = new ConcurrentHashMap<>();
+
+    /** The images and labels of one split, pixels as unsigned bytes. */
+    record Split(byte[] images, byte[] labels, int count) {
+    }
+
+    /** The training and test splits. */
+    record Data(Split train, Split test) {
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "Fashion-MNIST images classified by a plain MLP (DJL, PyTorch engine)";
+    }
+
+    @Override
+    public TaskDefaults defaults() {
+        return new TaskDefaults(600, "global-norm:5.0", "sgd:lr=0.1", 0.1, 20);
+    }
+
+    @Override
+    public void check(TaskSettings settings) {
+        Path dir = dir(settings);
+        for (String f : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte"}) {
+            file(dir, f, settings.data() == null);
+        }
+    }
+
+    private static Path dir(TaskSettings settings) {
+        return settings.data() != null ? settings.data() : DEFAULT_DIR;
+    }
+
+    private static Path file(Path dir, String base, boolean defaultDir) {
+        Path gz = dir.resolve(base + ".gz");
+        if (Files.isRegularFile(gz)) {
+            return gz;
+        }
+        Path plain = dir.resolve(base);
+        if (Files.isRegularFile(plain)) {
+            return plain;
+        }
+        throw new UsageException("Fashion-MNIST not found: " + dir + " has no " + base + "[.gz]; "
+                + (defaultDir ? "install it with 'sudo apt-get install dataset-fashion-mnist'"
+                        : "check --data, or install Debian's copy with 'sudo apt-get install dataset-fashion-mnist'"));
+    }
+
+    /**
+     * Loads (once per folder) and checks the four IDX files.
+     *
+     * @param dir the folder
+     * @return the data
+     * @throws UsageException if a file is missing, corrupt or inconsistent
+     */
+    static Data load(Path dir) {
+        return CACHE.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new Data(
+                split(d, "train", d.equals(DEFAULT_DIR)), split(d, "t10k", d.equals(DEFAULT_DIR))));
+    }
+
+    private static Split split(Path dir, String prefix, boolean defaultDir) {
+        Path imagesFile = file(dir, prefix + "-images-idx3-ubyte", defaultDir);
+        Path labelsFile = file(dir, prefix + "-labels-idx1-ubyte", defaultDir);
+        IdxFile images = IdxFile.read(imagesFile, IdxFile.IMAGES_MAGIC);
+        IdxFile labels = IdxFile.read(labelsFile, IdxFile.LABELS_MAGIC);
+        if (images.dims()[1] != 28 || images.dims()[2] != 28) {
+            throw new UsageException(imagesFile + " holds " + images.dims()[1] + "x" + images.dims()[2]
+                    + " images; Fashion-MNIST images are 28x28");
+        }
+        if (images.dims()[0] != labels.dims()[0]) {
+            throw new UsageException(imagesFile + " holds " + images.dims()[0] + " images but " + labelsFile + " "
+                    + labels.dims()[0] + " labels");
+        }
+        for (int i = 0; i < labels.data().length; i++) {
+            if ((labels.data()[i] & 0xff) >= CLASSES) {
+                throw new UsageException(labelsFile + ": label " + i + " is " + (labels.data()[i] & 0xff)
+                        + ", outside the 10 classes");
+            }
+        }
+        return new Split(images.data(), labels.data(), images.dims()[0]);
+    }
+
+    @Override
+    public TaskRun start(TaskSettings settings, Clipper clipper, OptimizerSpec optimizer) {
+        Data data = load(dir(settings));
+        int hidden = settings.hidden() == null ? 128 : settings.hidden();
+        int batch = settings.batch() == null ? 64 : settings.batch();
+        int evalSamples = Math.min(data.test().count(), settings.evalSamples() == null ? data.test().count()
+                : settings.evalSamples());
+        Engine.getInstance().setRandomSeed((int) settings.seed());
+        SequentialBlock net = new SequentialBlock()
+                .add(Linear.builder().setUnits(hidden).build()).add(Activation::relu)
+                .add(Linear.builder().setUnits(hidden).build()).add(Activation::relu)
+                .add(Linear.builder().setUnits(CLASSES).build());
+        Model model = Model.newInstance(NAME);
+        try {
+            model.setBlock(net);
+            Trainer trainer = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                    .optOptimizer(DjlOptimizers.of(optimizer, defaults().learningRate(), settings.steps())));
+            trainer.initialize(new Shape(batch, PIXELS));
+            return new Run(model, trainer, clipper, data, batch, evalSamples, settings.seed());
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    private static final class Run extends DjlTaskRun {
+        private final Data data;
+        private final int batch;
+        private final int evalSamples;
+        private final Random random;
+        private int[] order;
+        private int position;
+
+        Run(Model model, Trainer trainer, Clipper clipper, Data data, int batch, int evalSamples, long seed) {
+            super(model, trainer, clipper);
+            this.data = data;
+            this.batch = batch;
+            this.evalSamples = evalSamples;
+            this.random = new Random(seed * 0x9E3779B97F4A7C15L + 7);
+            this.order = new int[data.train().count()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            this.position = order.length;
+        }
+
+        @Override
+        protected NDList[] batch(NDManager manager, long step) {
+            float[] x = new float[batch * PIXELS];
+            float[] y = new float[batch];
+            for (int b = 0; b < batch; b++) {
+                if (position == order.length) {
+                    shuffle();
+                }
+                int i = order[position++];
+                fill(data.train(), i, x, b);
+                y[b] = data.train().labels()[i] & 0xff;
+            }
+            return new NDList[] {new NDList(manager.create(x, new Shape(batch, PIXELS))),
+                new NDList(manager.create(y, new Shape(batch)))};
+        }
+
+        private void shuffle() {
+            for (int i = order.length - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            position = 0;
+        }
+
+        private static void fill(Split split, int image, float[] x, int row) {
+            int from = image * PIXELS;
+            for (int p = 0; p < PIXELS; p++) {
+                x[row * PIXELS + p] = (split.images()[from + p] & 0xff) / 255f;
+            }
+        }
+
+        @Override
+        public Evaluation evaluate() {
+            int correct = 0;
+            int chunk = 1000;
+            for (int from = 0; from < evalSamples; from += chunk) {
+                int n = Math.min(chunk, evalSamples - from);
+                float[] x = new float[n * PIXELS];
+                for (int r = 0; r < n; r++) {
+                    fill(data.test(), from + r, x, r);
+                }
+                try (NDManager m = trainer.getManager().newSubManager()) {
+                    NDArray logits = trainer.evaluate(new NDList(m.create(x, new Shape(n, PIXELS)))).singletonOrThrow();
+                    float[] out = logits.toFloatArray();
+                    for (int r = 0; r < n; r++) {
+                        int best = 0;
+                        for (int c = 1; c < CLASSES; c++) {
+                            if (out[r * CLASSES + c] > out[r * CLASSES + best]) {
+                                best = c;
+                            }
+                        }
+                        boolean finite = Float.isFinite(out[r * CLASSES + best]);
+                        correct += finite && best == (data.test().labels()[from + r] & 0xff) ? 1 : 0;
+                    }
+                }
+            }
+            double accuracy = (double) correct / evalSamples;
+            return new Evaluation("test_accuracy", accuracy, accuracy >= 0.8);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package dev.gradclip.cli.task;
+
+import dev.gradclip.cli.UsageException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The text a character language model trains on, as ids over a small vocabulary: the
+ * {@value #VOCABULARY} most frequent characters, every other character mapped to one shared id.
+ *
+ * <p>Sources: a {@code --text FILE}, or Debian's fortunes ({@code fortunes-min} / {@code fortunes})
+ * under {@code /usr/share/games/fortunes}, whose quotes are separated by {@code %} lines (dropped).
+ * Files above {@value #MAX_BYTES} bytes, empty ones and ones too short for one training sequence are
+ * refused with a clear message; undecodable bytes become U+FFFD.
+ *
+ * @param ids        the text as ids
+ * @param vocabulary the characters of ids {@code 0 .. size-2}; the last id is "any other"
+ * @param source     where the text came from
+ */
+public record TextCorpus(int[] ids, char[] vocabulary, String source) {
+
+    /** Where Debian's fortunes packages install the quotes. */
+    public static final Path FORTUNES = Path.of("/usr/share/games/fortunes");
+    /** The most distinct characters kept. */
+    public static final int VOCABULARY = 96;
+    /** The largest text file read. */
+    public static final long MAX_BYTES = 64L << 20;
+
+    /** @return the number of ids, the characters kept plus one for all others */
+    public int vocabularySize() {
+        return vocabulary.length + 1;
+    }
+
+    /**
+     * @param text      a text file, or {@code null} for the fortunes
+     * @param minLength the fewest characters needed
+     * @return the corpus
+     * @throws UsageException if the text is missing, empty, too large or too short
+     */
+    public static TextCorpus load(Path text, int minLength) {
+        StringBuilder sb = new StringBuilder();
+        String source;
+        if (text != null) {
+            if (!Files.isRegularFile(text)) {
+                throw new UsageException("--text " + text + " does not exist or is not a file");
+            }
+            sb.append(read(text));
+            source = text.toString();
+        } else {
+            if (!Files.isDirectory(FORTUNES)) {
+                throw new UsageException("the fortunes corpus is not installed (" + FORTUNES + " is missing): install it"
+                        + " with 'sudo apt-get install fortunes-min' or pass --text FILE");
+            }
+            List<Path> files = new ArrayList<>();
+            try (Stream<Path> s = Files.list(FORTUNES)) {
+                s.filter(Files::isRegularFile).sorted().forEach(files::add);
+            } catch (IOException e) {
+                throw new UsageException("cannot list " + FORTUNES + ": " + e.getMessage());
+            }
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                // fortune's index files (.dat) are binary; a .u8 file is the UTF-8 twin of the plain one
+                if (name.endsWith(".dat") || (!name.endsWith(".u8") && files.contains(f.resolveSibling(name + ".u8")))) {
+                    continue;
+                }
+                for (String line : read(f).split("\n", -1)) {
+                    if (!line.equals("%")) {
+                        sb.append(line).append('\n');
+                    }
+                }
+            }
+            source = FORTUNES.toString();
+        }
+        if (sb.length() < minLength) {
+            throw new UsageException("the text from " + source + " has " + sb.length() + " characters; at least "
+                    + minLength + " are needed (a longer --text, or a shorter --length)");
+        }
+        return of(sb, source);
+    }
+
+    private static String read(Path file) {
+        try {
+            long size = Files.size(file);
+            if (size > MAX_BYTES) {
+                throw new UsageException(file + " has " + size + " bytes; the character model reads at most " + MAX_BYTES);
+            }
+            CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(CodingErrorAction.REPLACE);
+            return d.decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString().replace("\r\n", "\n");
+        } catch (IOException e) {
+            throw new UsageException("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * @param text   the text
+     * @param source its origin, for messages
+     * @return the corpus, the vocabulary ordered by frequency (ties by character)
+     */
+    static TextCorpus of(CharSequence text, String source) {
+        Map<Character, Integer> counts = new HashMap<>();
+        for (int i = 0; i < text.length(); i++) {
+            counts.merge(text.charAt(i), 1, Integer::sum);
+        }
+        List<Map.Entry<Character, Integer>> entries = new ArrayList<>(counts.entrySet());
+        entries.sort((a, b) -> a.getValue().equals(b.getValue()) ? Character.compare(a.getKey(), b.getKey())
+                : Integer.compare(b.getValue(), a.getValue()));
+        int kept = Math.min(VOCABULARY - 1, entries.size());
+        char[] vocabulary = new char[kept];
+        Map<Character, Integer> index = new HashMap<>();
+        for (int i = 0; i < kept; i++) {
+            vocabulary[i] = entries.get(i).getKey();
+            index.put(vocabulary[i], i);
+        }
+        int[] ids = new int[text.length()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = index.getOrDefault(text.charAt(i), kept);
+        }
+        return new TextCorpus(ids, vocabulary, source);
+    }
+
+    /**
+     * The entropy of the id distribution over a range, in bits per character: what a model that
+     * ignores context (unigram frequencies) achieves at best.
+     *
+     * @param from first index
+     * @param to   end index (exclusive)
+     * @return the entropy
+     */
+    public double unigramBits(int from, int to) {
+        long[] counts = new long[vocabularySize()];
+        for (int i = from; i < to; i++) {
+            counts[ids[i]]++;
+        }
+        double h = 0;
+        double n = to - from;
+        for (long c : counts) {
+            if (c > 0) {
+                h -= c / n * Math.log(c / n) / Math.log(2);
+            }
+        }
+        return h;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TextCorpus t && Arrays.equals(ids, t.ids) && Arrays.equals(vocabulary, t.vocabulary)
+                && source.equals(t.source);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(ids) * 31 + Arrays.hashCode(vocabulary);
+    }
+
+    @Override
+    public String toString() {
+        return "TextCorpus[" + ids.length + " characters from " + source + ", " + vocabularySize() + " ids]";
+    }
+}
