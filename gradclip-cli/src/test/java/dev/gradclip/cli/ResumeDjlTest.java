@@ -1,0 +1,99 @@
+package dev.gradclip.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gradclip.checkpoint.Checkpoint;
+import dev.gradclip.checkpoint.CheckpointStore;
+import dev.gradclip.cli.run.Json;
+import dev.gradclip.cli.run.RunControl;
+import dev.gradclip.cli.task.FashionMnistTask;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Resuming the DJL tasks: a run rewound to an earlier checkpoint, with rows and progress written
+ * after it (as a killed run leaves them), resumes in a fresh model and ends identical, bit for bit, to
+ * a run never interrupted. (The SIGKILL itself is exercised on the quadratic in {@link ResumeTest};
+ * here the point is the DJL state: parameters, optimizer moments, data order, random generators.)
+ */
+class ResumeDjlTest {
+
+    @TempDir
+    Path tmp;
+
+    private static JsonNode summary(Path dir) throws IOException {
+        ObjectNode s = (ObjectNode) Json.read(Files.readString(dir.resolve("summary.json")));
+        s.remove("wall_seconds");
+        return s;
+    }
+
+    private static Checkpoint newest(Path dir) throws IOException {
+        return CheckpointStore.in(dir.resolve(RunControl.CHECKPOINTS)).loadLatest().orElseThrow().checkpoint();
+    }
+
+    private static void run(List<String> args) {
+        CliRunner.Result r = CliRunner.run(args.toArray(new String[0]));
+        assertThat(r.exit()).as(r.err()).isEqualTo(ExitCode.OK);
+    }
+
+    private static List<String> with(List<String> options, Path out) {
+        List<String> args = new ArrayList<>(options);
+        args.addAll(List.of("--no-progress", "--out", out.toString()));
+        return args;
+    }
+
+    /** Runs twice, rewinds the second to its previous checkpoint, resumes it, and compares. */
+    private void assertResumesIdentically(List<String> options) throws IOException {
+        Path reference = tmp.resolve("reference");
+        Path rewound = tmp.resolve("rewound");
+        run(with(options, reference));
+        run(with(options, rewound));
+
+        CheckpointStore store = CheckpointStore.in(rewound.resolve(RunControl.CHECKPOINTS));
+        List<Path> files = store.files();
+        assertThat(files).hasSize(2);
+        Files.delete(files.get(0));
+        Files.writeString(rewound.resolve("metrics.jsonl"), "{\"step\":999,\"loss\":1.0,\"gra",
+                StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        Files.write(rewound.resolve(RunControl.CHECKPOINTS).resolve("progress.log"), new byte[] {1, 2, 3},
+                StandardOpenOption.APPEND);
+        long resumedAfter = store.loadLatest().orElseThrow().checkpoint().step();
+
+        CliRunner.Result r = CliRunner.run("train", "--resume", rewound.toString(), "--no-progress");
+
+        assertThat(r.exit()).as(r.err()).isEqualTo(ExitCode.OK);
+        assertThat(r.err()).contains("after step " + resumedAfter);
+        assertThat(Files.readAllBytes(rewound.resolve("metrics.jsonl")))
+                .isEqualTo(Files.readAllBytes(reference.resolve("metrics.jsonl")));
+        assertThat(newest(rewound).section(Checkpoint.TRAINING_STATE)).as("parameters, optimizer and data state")
+                .isEqualTo(newest(reference).section(Checkpoint.TRAINING_STATE));
+        assertThat(summary(rewound)).isEqualTo(summary(reference));
+    }
+
+    @Test
+    void charLmWithAdamAndInjectedFaultsResumesBitForBit() throws IOException {
+        Path text = Files.writeString(tmp.resolve("t.txt"), "the quick brown fox jumps over the lazy dog. ".repeat(80));
+        assertResumesIdentically(List.of("train", "--task", "char-lm", "--text", text.toString(), "--steps", "14",
+                "--length", "12", "--hidden", "12", "--batch", "4", "--eval-samples", "4", "--seed", "3",
+                "--optimizer", "adam:lr=0.01", "--clip", "global-norm:1.0+skip-nonfinite",
+                "--inject-nonfinite", "0.15", "--inject-spike", "0.15,50", "--checkpoint-every", "4"));
+    }
+
+    @Test
+    void fashionMnistWithMomentumResumesBitForBit() throws IOException {
+        assumeTrue(Files.isDirectory(FashionMnistTask.DEFAULT_DIR), "dataset-fashion-mnist not installed");
+        assertResumesIdentically(List.of("train", "--task", "fashion-mnist", "--steps", "10", "--hidden", "16",
+                "--batch", "16", "--eval-samples", "100", "--seed", "4", "--optimizer", "momentum:lr=0.05,beta=0.9",
+                "--clip", "global-norm:1.0+zero-nonfinite", "--inject-nonfinite", "0.2", "--checkpoint-every", "3"));
+    }
+}
