@@ -27,10 +27,10 @@ class ResumeTest {
     @TempDir
     Path tmp;
 
-    /** A quadratic run with a stateful optimizer (Adam's moments and step count) and injected faults. */
+    /** A quadratic run with stateful pieces (ZClip and spike-guard statistics, Adam's moments) and injected faults. */
     private static List<String> quadratic(Path out, int steps, int every) {
         return new ArrayList<>(List.of("train", "--task", "quadratic", "--x0", "1e6", "--steps", Integer.toString(steps),
-                "--clip", "global-norm:1.0+skip-nonfinite", "--optimizer", "adam:lr=0.5", "--seed", "5",
+                "--clip", "zclip+spike-guard+skip-nonfinite", "--optimizer", "adam:lr=0.5", "--seed", "5",
                 "--checkpoint-every", Integer.toString(every), "--inject-nonfinite", "0.01",
                 "--inject-spike", "0.02,100", "--no-progress", "--out", out.toString()));
     }
@@ -156,8 +156,9 @@ class ResumeTest {
         Path faulty = tmp.resolve("faulty");
         assertThat(CliRunner.run("train", "--task", "quadratic", "--clip", "value:1.0+skip-nonfinite", "--no-progress",
                 "--out", clean.toString()).exit()).isEqualTo(ExitCode.OK);
-        CliRunner.Result r = CliRunner.run("train", "--task", "quadratic", "--clip", "value:1.0+skip-nonfinite",
-                "--inject-nonfinite", "0.1", "--no-progress", "--out", faulty.toString());
+        CliRunner.Result r = CliRunner.run("train", "--task", "quadratic", "--clip",
+                "value:1.0+spike-guard+skip-nonfinite", "--inject-nonfinite", "0.1", "--inject-spike", "0.1,1000",
+                "--no-progress", "--out", faulty.toString());
         assertThat(r.exit()).as(r.err()).isEqualTo(ExitCode.OK);
 
         JsonNode s = summary(faulty);
@@ -166,7 +167,11 @@ class ResumeTest {
         JsonNode nf = s.get("faults").get("non_finite");
         assertThat(nf.get("injected").asLong()).isPositive();
         assertThat(nf.get("skipped").asLong()).isEqualTo(nf.get("injected").asLong());
-        assertThat(s.get("skipped_steps").asLong()).isEqualTo(nf.get("injected").asLong());
+        JsonNode spikes = s.get("faults").get("spikes");
+        assertThat(spikes.get("injected").asLong()).isPositive();
+        // the spike guard skips a x1000 spike (once it has a history); a skipped step never moves x
+        assertThat(spikes.get("skipped").asLong()).isPositive();
+        assertThat(s.get("skipped_steps").asLong()).isGreaterThanOrEqualTo(nf.get("injected").asLong());
         for (JsonNode row : TrainCommandTest.metrics(faulty)) {
             assertThat(row.get("x").isNumber()).as("x finite at step %s", row.get("step")).isTrue();
         }
