@@ -87,20 +87,25 @@ class ResumeTest {
         Path killed = tmp.resolve("killed");
         Random random = new Random();
         long killedAfterRows = 0;
+        StringBuilder logs = new StringBuilder();
         for (int attempt = 0; attempt < 5 && killedAfterRows == 0; attempt++) {
-            Process child = child(quadratic(killed, steps, 997), tmp.resolve("child-" + attempt + ".log"));
-            // kill at a random point after the first checkpoint: SIGKILL gives the run no chance to clean up
-            long target = 1_000 + random.nextInt(steps - 2_000);
-            while (child.isAlive() && lines(killed.resolve("metrics.jsonl")) < target) {
-                Thread.sleep(20);
+            Path log = tmp.resolve("child-" + attempt + ".log");
+            Process child = child(quadratic(killed, steps, 997), log);
+            // kill at a random moment after the first checkpoint: SIGKILL gives the run no chance to clean up
+            CheckpointStore store = CheckpointStore.in(killed.resolve(RunControl.CHECKPOINTS));
+            while (child.isAlive() && store.files().isEmpty()) {
+                Thread.sleep(2);
             }
+            Thread.sleep(random.nextInt(400));
             child.destroyForcibly();
             assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            if (child.exitValue() != 0) {
+            logs.append(Files.readString(log));
+            if (child.exitValue() != 0 && !store.files().isEmpty()) {
                 killedAfterRows = lines(killed.resolve("metrics.jsonl"));
             }
         }
-        assertThat(killedAfterRows).as("the child was killed before it finished").isPositive().isLessThan(steps);
+        assertThat(killedAfterRows).as("the child was killed before it finished; its output: %s", logs)
+                .isPositive().isLessThan(steps);
 
         CliRunner.Result resumed = CliRunner.run("train", "--resume", killed.toString(), "--no-progress");
 
