@@ -35,7 +35,8 @@ public final class TrainCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--task", paramLabel = "TASK",
-            description = "The workload: ${COMPLETION-CANDIDATES}.", completionCandidates = TaskNames.class)
+            description = "The workload: ${COMPLETION-CANDIDATES} (required unless --resume).",
+            completionCandidates = TaskNames.class)
     String task;
 
     @Option(names = "--clip", paramLabel = "SPEC", description = "Clip spec (default: the task's; see below).")
