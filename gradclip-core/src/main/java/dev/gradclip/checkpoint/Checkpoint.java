@@ -1,8 +1,10 @@
 package dev.gradclip.checkpoint;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -115,18 +117,19 @@ public final class Checkpoint {
         return n;
     }
 
-    /** Byte-wise equality of step and sections, order included. */
+    /** Equality of step and sections: same names in the same order, same bytes. */
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof Checkpoint c) || c.step != step || !c.sections.keySet().equals(sections.keySet())) {
+        if (!(o instanceof Checkpoint c) || c.step != step
+                || !List.copyOf(sections.keySet()).equals(List.copyOf(c.sections.keySet()))) {
             return false;
         }
         for (Map.Entry<String, byte[]> e : sections.entrySet()) {
-            if (!java.util.Arrays.equals(e.getValue(), c.sections.get(e.getKey()))) {
+            if (!Arrays.equals(e.getValue(), c.sections.get(e.getKey()))) {
                 return false;
             }
         }
-        return java.util.List.copyOf(sections.keySet()).equals(java.util.List.copyOf(c.sections.keySet()));
+        return true;
     }
 
     /** Consistent with {@link #equals(Object)}. */
@@ -134,7 +137,8 @@ public final class Checkpoint {
     public int hashCode() {
         int h = Long.hashCode(step);
         for (Map.Entry<String, byte[]> e : sections.entrySet()) {
-            h = 31 * h + e.getKey().hashCode() * 17 + java.util.Arrays.hashCode(e.getValue());
+            h = 31 * h + e.getKey().hashCode();
+            h = 31 * h + Arrays.hashCode(e.getValue());
         }
         return h;
     }
