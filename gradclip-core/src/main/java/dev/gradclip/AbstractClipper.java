@@ -115,9 +115,21 @@ public abstract class AbstractClipper implements Clipper {
     }
 
     /**
-     * The coefficient of a norm rule: with {@code epsilon = 0}, {@code c/n} when {@code n > c} and
-     * exactly 1 otherwise; with {@code epsilon > 0}, PyTorch's {@code min(1, c/(n + epsilon))}.
-     * A NaN norm (reachable only under {@code PROPAGATE}) gives NaN, an infinite one 0, as in PyTorch.
+     * How far above the threshold a norm may be and still count as at the threshold, relative: the
+     * guarantee of the default rule ("the clipped norm equals {@code c} within 1e-6 relative").
+     * Scaling by {@code c/n} rounds the coefficient and every product to float, and the SIMD sum of
+     * squares measures within about 4e-7, so a gradient clipped once measures up to a few 1e-7
+     * above {@code c}. Without this band a second clip would multiply by a float just below 1 and
+     * change the low bits; with it, clipping twice equals clipping once, bit for bit.
+     */
+    protected static final double THRESHOLD_TOLERANCE = 1e-6;
+
+    /**
+     * The coefficient of a norm rule: with {@code epsilon = 0}, {@code c/n} when
+     * {@code n > c·(1 + }{@link #THRESHOLD_TOLERANCE}{@code )} and exactly 1 otherwise (a norm within
+     * the tolerance already meets the rule's guarantee); with {@code epsilon > 0}, PyTorch's
+     * {@code min(1, c/(n + epsilon))} with no tolerance. A NaN norm (reachable only under
+     * {@code PROPAGATE}) gives NaN, an infinite one 0, as in PyTorch.
      *
      * @param norm      the norm n
      * @param threshold the threshold c
@@ -131,7 +143,7 @@ public abstract class AbstractClipper implements Clipper {
         if (epsilon > 0) {
             return Math.min(1.0, threshold / (norm + epsilon));
         }
-        return norm > threshold ? threshold / norm : 1.0;
+        return norm > threshold * (1 + THRESHOLD_TOLERANCE) ? threshold / norm : 1.0;
     }
 
     /**

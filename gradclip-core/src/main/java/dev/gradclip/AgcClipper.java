@@ -15,7 +15,8 @@ import java.util.function.Predicate;
  *   wn = max(‖W_i‖, ε)      gn = ‖G_i‖      limit = λ · wn
  *   if gn &gt; limit:  G_i ← G_i · limit / max(gn, 1e-6)
  * </pre>
- * with {@code ε = 1e-3} by default. The paper uses {@code λ = 0.01} at batch size 4096 (smaller
+ * with {@code ε = 1e-3} by default. A unit whose norm exceeds its limit by at most 1e-6 relative
+ * is left untouched, as in {@link NormClipper}, so that clipping twice equals clipping once. The paper uses {@code λ = 0.01} at batch size 4096 (smaller
  * batches tolerate larger λ) and excludes the final classifier layer; exclusions here are per tensor
  * name. Apply it to the raw gradient, before weight decay and momentum.
  *
@@ -119,7 +120,9 @@ public final class AgcClipper extends AbstractClipper {
             long clippedHere = 0;
             for (int u = 0; u < units; u++) {
                 double limit = lambda * Math.max(wn[u], epsilon);
-                double f = gn[u] > limit ? limit / Math.max(gn[u], GRADIENT_NORM_FLOOR) : 1.0;
+                // the same tolerance as the norm rules, so AGC twice equals AGC once, bit for bit
+                double f = gn[u] > limit * (1 + THRESHOLD_TOLERANCE) ? limit / Math.max(gn[u], GRADIENT_NORM_FLOOR)
+                        : 1.0;
                 factors[u] = f;
                 if (f != 1.0) {
                     clippedHere++;

@@ -27,6 +27,10 @@ import java.util.Set;
  */
 public final class GradientSet implements Gradients {
 
+    /** 2^-126, the smallest normal float: a step that scales exactly (but for subnormal results). */
+    private static final float POWER_STEP = 0x1p-126f;
+    private static final double POWER_STEP_INVERSE = 0x1p126;
+
     private final Tensor[] tensors;
     private final FloatKernels kernels;
 
@@ -168,7 +172,26 @@ public final class GradientSet implements Gradients {
     @Override
     public void scale(int tensor, double factor) {
         float[] a = tensors[tensor].grad;
-        kernels.scale(a, 0, a.length, (float) factor);
+        scaleRange(a, 0, a.length, factor);
+    }
+
+    /**
+     * Multiplies {@code a[from, to)} by {@code factor} rounded to float. A positive factor below the
+     * smallest normal float (a huge norm clipped to a small threshold, e.g. 3e38 values clipped to
+     * 1) would round to a subnormal with few significant bits, or to 0, which would zero finite
+     * gradients; it is applied as a normal float times exact powers of two instead.
+     */
+    private void scaleRange(float[] a, int from, int to, double factor) {
+        int steps = 0;
+        double f = factor;
+        while (f > 0 && f < Float.MIN_NORMAL) {
+            f *= POWER_STEP_INVERSE;
+            steps++;
+        }
+        kernels.scale(a, from, to, (float) f);
+        for (int i = 0; i < steps; i++) {
+            kernels.scale(a, from, to, POWER_STEP);
+        }
     }
 
     @Override
@@ -202,7 +225,7 @@ public final class GradientSet implements Gradients {
         int unitSize = t.units == 0 ? 0 : t.grad.length / t.units;
         for (int u = 0; u < t.units; u++) {
             if (factors[u] != 1.0) {
-                kernels.scale(t.grad, u * unitSize, (u + 1) * unitSize, (float) factors[u]);
+                scaleRange(t.grad, u * unitSize, (u + 1) * unitSize, factors[u]);
             }
         }
     }
@@ -271,7 +294,7 @@ public final class GradientSet implements Gradients {
             Objects.requireNonNull(group, "group");
             Objects.requireNonNull(grad, () -> "gradient of '" + name + "'");
             Objects.requireNonNull(shape, "shape");
-            if (!names.add(name)) {
+            if (names.contains(name)) {
                 throw new IllegalArgumentException("tensor name '" + name + "' is used twice; names must be unique");
             }
             long count = 1;
@@ -291,6 +314,8 @@ public final class GradientSet implements Gradients {
                         + " gradient values but " + param.length + " parameter values");
             }
             int units = shape.length >= 2 ? Math.toIntExact(shape[0]) : 1;
+            // recorded only once valid, so a rejected tensor can be added again, corrected
+            names.add(name);
             tensors.add(new Tensor(name, group, shape.clone(), grad, param, units));
             return this;
         }

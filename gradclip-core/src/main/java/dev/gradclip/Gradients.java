@@ -19,7 +19,9 @@ package dev.gradclip;
  *       a tensor holding NaN has a NaN norm, one holding an infinity (and no NaN) an infinite norm;
  *       an empty tensor has norm 0;</li>
  *   <li>scaling multiplies every element by the {@code float} nearest the given factor, as the
- *       frameworks do with a {@code float32} coefficient.</li>
+ *       frameworks do with a {@code float32} coefficient; a positive factor below the smallest
+ *       normal float (1.18e-38) is applied as a normal float times exact powers of two, so it
+ *       keeps full precision and never rounds finite gradients to 0.</li>
  * </ul>
  */
 public interface Gradients {
@@ -109,7 +111,8 @@ public interface Gradients {
     long zeroNonFinite(int tensor);
 
     /**
-     * Multiplies every element of the tensor by {@code (float) factor}.
+     * Multiplies every element of the tensor by {@code factor} as a float (see the conventions
+     * above for factors below the smallest normal float).
      *
      * @param tensor tensor number
      * @param factor the factor

@@ -11,11 +11,14 @@ import java.util.Map;
  * <p>Rule, for a scope with tensors {@code t} and norm {@code n = (Σ_t ‖t‖_p^p)^(1/p)}
  * ({@code n = max_t max|t|} for {@code p = ∞}):
  * <pre>
- *   epsilon = 0 (default):  if n &gt; c:  t ← t · c/n     else nothing is written
+ *   epsilon = 0 (default):  if n &gt; c·(1 + 1e-6):  t ← t · c/n     else nothing is written
  *   epsilon &gt; 0:            coef = min(1, c/(n + epsilon));  t ← t · coef  (PyTorch, epsilon = 1e-6)
  * </pre>
  * With the default the clipped norm equals {@code c} within 1e-6 relative, and a gradient at or
- * below the threshold is left bit-for-bit untouched with no write pass. With
+ * below the threshold is left bit-for-bit untouched with no write pass. A norm above {@code c} by
+ * at most 1e-6 relative already meets that guarantee and is left untouched too, so that clipping
+ * twice equals clipping once, bit for bit (a clipped gradient measures a few 1e-7 above {@code c}
+ * after float rounding). With
  * {@link #withEpsilon(double) epsilon 1e-6} the result reproduces PyTorch's {@code clip_grad_norm_}
  * exactly (a clipped norm ends slightly below {@code c}).
  *

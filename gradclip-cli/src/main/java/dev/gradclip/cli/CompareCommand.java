@@ -30,9 +30,9 @@ import picocli.CommandLine.Spec;
  * spec: success rate, final loss mean ± standard deviation, divergences.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train one task with several clip specs over several seeds, print a table per clip spec",
-            "(success rate, final loss mean +- std, divergences) and write DIR/summary.json (with a rows array),",
-            "DIR/report.html (overlaid curves) and one folder per run."})
+        description = {"Compare clip specs over several seeds on one task.",
+            "Prints a table per clip spec (success rate, final loss mean +- std, divergences) and writes",
+            "DIR/summary.json (with a rows array), DIR/report.html (overlaid curves) and one folder per run."})
 public final class CompareCommand implements Callable<Integer> {
 
     @Spec

@@ -28,8 +28,9 @@ public final class GradclipCli {
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setUsageHelpWidth(110);
         for (String name : new String[] {"train", "compare", "suggest"}) {
-            cl.getSubcommands().get(name).getCommandSpec().usageMessage().footer(SpecHelp.FOOTER);
+            cl.getSubcommands().get(name).getCommandSpec().usageMessage().footer(SpecHelp.footer());
         }
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine c = ex.getCommandLine();

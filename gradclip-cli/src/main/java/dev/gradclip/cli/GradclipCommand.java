@@ -9,8 +9,8 @@ import picocli.CommandLine.Spec;
  * The top-level {@code gradclip} command: shows help when run without a subcommand.
  */
 @Command(name = "gradclip", mixinStandardHelpOptions = true, version = "gradclip 0.1.0",
-        description = {"Gradient clipping, seen working: train with and without clipping, compare methods,",
-            "suggest a threshold, and report every run as one self-contained HTML file."},
+        description = "Gradient clipping, seen working: train with and without clipping, compare methods, suggest a"
+                + " threshold, and report every run as one self-contained HTML file.",
         subcommands = {DemoCommand.class, TrainCommand.class, CompareCommand.class, SuggestCommand.class,
             ReportCommand.class, HelpCommand.class},
         footer = {"", "Start with: ./gradclip demo",

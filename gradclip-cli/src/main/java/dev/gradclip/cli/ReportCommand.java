@@ -12,8 +12,8 @@ import picocli.CommandLine.Spec;
  * {@code gradclip report DIR}: rebuilds {@code DIR/report.html} from the metrics files in DIR.
  */
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"Rebuild DIR/report.html from the metrics.jsonl files in DIR or its sub-folders",
-            "(a run of train, or the runs of demo or compare)."})
+        description = {"Rebuild DIR/report.html from the metrics files.",
+            "Reads the metrics.jsonl files in DIR or its sub-folders (a run of train, or the runs of demo or compare)."})
 public final class ReportCommand implements Callable<Integer> {
 
     @Spec

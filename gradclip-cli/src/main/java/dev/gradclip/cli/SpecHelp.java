@@ -18,7 +18,7 @@ final class SpecHelp {
         "  autoclip[:P]                P-th percentile of past norms, default 10 (Seetharaman et al. 2020)",
         "  zclip[:z=Z,alpha=A,max=M]   z-score of the norm's EMA, defaults z=2.5, alpha=0.97 (Kumar et al. 2025)",
         "  adagc                       per-tensor adaptive thresholds (Wang et al. 2025)",
-        "  spike-guard[:k=K]           skip steps whose norm exceeds K (10) x the running median (alone: none+spike-guard)",
+        "  spike-guard[:k=K]           skip a step whose norm exceeds K (10) x the running median",
         "  POLICY for NaN/inf gradients: +throw-nonfinite (default: stop, exit code 3), +skip-nonfinite,",
         "    +zero-nonfinite, +propagate-nonfinite",
         "  Examples: global-norm:1.0   value:0.5+skip-nonfinite   zclip:z=3+spike-guard   autoclip:10",
@@ -30,5 +30,22 @@ final class SpecHelp {
     };
 
     private SpecHelp() {
+    }
+
+    /**
+     * @return the footer: the specs, then every task with its defaults
+     */
+    static String[] footer() {
+        java.util.List<String> lines = new java.util.ArrayList<>(java.util.List.of(FOOTER));
+        lines.add("");
+        lines.add("Tasks (default steps, clip, optimizer):");
+        for (String name : dev.gradclip.cli.task.Tasks.names()) {
+            dev.gradclip.cli.task.Task t = dev.gradclip.cli.task.Tasks.byName(name);
+            var d = t.defaults();
+            lines.add(String.format(java.util.Locale.ROOT, "  %-15s %s", name, t.description()));
+            lines.add(String.format(java.util.Locale.ROOT, "  %-15s %d steps, --clip %s, --optimizer %s", "", d.steps(),
+                    d.clip(), d.optimizer()));
+        }
+        return lines.toArray(new String[0]);
     }
 }

@@ -36,8 +36,9 @@ import picocli.CommandLine.Spec;
  * that make training explode.
  */
 @Command(name = "suggest", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run a short probe without clipping, print the distribution of the gradient norm",
-            "(percentiles and a histogram) and recommend a threshold with its reason.",
+        description = {"Suggest a clipping threshold from a short probe.",
+            "Runs a short probe without clipping, prints the distribution of the gradient norm (percentiles and",
+            "a histogram) and recommends a threshold with its reason.",
             "Writes DIR/suggestion.json (recommended_threshold, percentiles) and the probe's metrics in DIR/probe."})
 public final class SuggestCommand implements Callable<Integer> {
 

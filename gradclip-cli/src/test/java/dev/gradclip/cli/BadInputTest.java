@@ -58,7 +58,7 @@ class BadInputTest {
     }
 
     @Test
-    void missingDatasetNamesTheAptGetCommand() {
+    void missingDatasetNamesTheAptGetCommand() throws IOException {
         Path out = tmp.resolve("fm");
         CliRunner.Result r = CliRunner.run("train", "--task", "fashion-mnist", "--data", tmp.resolve("nothing").toString(),
                 "--out", out.toString());
@@ -70,6 +70,29 @@ class BadInputTest {
                 "--out", out.toString());
         assertThat(t.exit()).isEqualTo(ExitCode.USAGE);
         assertThat(t.err()).contains("--text");
+        assertThat(out).doesNotExist();
+        Path shortText = Files.writeString(tmp.resolve("short.txt"), "too short");
+        CliRunner.Result s = CliRunner.run("train", "--task", "char-lm", "--text", shortText.toString(), "--out",
+                out.toString());
+        assertThat(s.exit()).isEqualTo(ExitCode.USAGE);
+        assertThat(s.err()).contains("characters");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void corruptDatasetExitsTwoBeforeWriting() throws IOException {
+        Path data = Files.createDirectory(tmp.resolve("fm-data"));
+        for (String f : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte"}) {
+            // a header that declares 2^31 images of 28x28
+            Files.write(data.resolve(f), new byte[] {0, 0, 8, 3, 127, -1, -1, -1, 0, 0, 0, 28, 0, 0, 0, 28});
+        }
+        Path out = tmp.resolve("fm-out");
+        CliRunner.Result r = CliRunner.run("train", "--task", "fashion-mnist", "--data", data.toString(), "--out",
+                out.toString());
+        assertThat(r.exit()).isEqualTo(ExitCode.USAGE);
+        assertThat(r.err().strip().lines()).hasSize(1);
+        assertThat(r.err()).contains("declares more than");
         assertThat(out).doesNotExist();
     }
 

@@ -64,13 +64,20 @@ public final class CharLmTask implements Task {
         if (settings.text() != null && !java.nio.file.Files.isRegularFile(settings.text())) {
             throw new UsageException("--text " + settings.text() + " does not exist or is not a file");
         }
+        // reads and checks the text now, so an empty or short file is reported before any output
+        corpus(settings);
+    }
+
+    private static TextCorpus corpus(TaskSettings settings) {
+        int length = length(settings);
+        // 10 held-out and 10 training sequences at least
+        return TextCorpus.load(settings.text(), 20 * (length + 1) * 10 / 9);
     }
 
     @Override
     public TaskRun start(TaskSettings settings, Clipper clipper, OptimizerSpec optimizer) {
         int length = length(settings);
-        // 10 held-out and 10 training sequences at least
-        TextCorpus corpus = TextCorpus.load(settings.text(), 20 * (length + 1) * 10 / 9);
+        TextCorpus corpus = corpus(settings);
         int hidden = settings.hidden() == null ? 64 : settings.hidden();
         int batch = settings.batch() == null ? 16 : settings.batch();
         int vocabulary = corpus.vocabularySize();

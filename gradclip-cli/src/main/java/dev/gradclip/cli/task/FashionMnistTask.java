@@ -67,11 +67,8 @@ public final class FashionMnistTask implements Task {
 
     @Override
     public void check(TaskSettings settings) {
-        Path dir = dir(settings);
-        for (String f : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-            "t10k-labels-idx1-ubyte"}) {
-            file(dir, f, settings.data() == null);
-        }
+        // loads and checks the files now (cached for the run), so a corrupt file is reported before any output
+        load(dir(settings));
     }
 
     private static Path dir(TaskSettings settings) {

@@ -1,6 +1,7 @@
 package dev.gradclip.cli.task;
 
 import dev.gradclip.cli.UsageException;
+import dev.gradclip.djl.tasks.SequenceTask;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +16,9 @@ public final class Tasks {
 
     static {
         register(new QuadraticTask());
+        for (SequenceTask kind : SequenceTask.values()) {
+            register(new SequenceRnnTask(kind));
+        }
         register(new FashionMnistTask());
         register(new CharLmTask());
     }

@@ -13,14 +13,17 @@ import java.nio.file.Path;
 /**
  * A soak check for native-memory leaks: trains the tanh RNN on the adding problem with clipping for
  * many steps and prints the process's resident memory ({@code VmRSS} from {@code /proc/self/status})
- * and the number of NDArrays still open, every so many steps. After warm-up both must stay flat:
+ * and the number of NDArrays still open (in every manager of the engine), every so many steps. After warm-up both must stay flat:
  * every NDArray the clippers and the loop create is closed.
  *
  * <p>Usage (from the repository root, after {@code ./mvnw -pl gradclip-djl -am package}):
  * <pre>
- * java -cp "$(cat gradclip-djl/target/classpath.txt):gradclip-djl/target/classes" \
- *      -Dai.djl.offline=true dev.gradclip.djl.tasks.SoakRun [steps] [every] [clipper]
+ * java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 \
+ *      -cp "$(cat gradclip-djl/target/classpath.txt):gradclip-djl/target/classes" \
+ *      dev.gradclip.djl.tasks.SoakRun [steps] [every] [clipper]
  * </pre>
+ * The fixed, pre-touched Java heap keeps the heap's share of resident memory constant from the
+ * start, so that what grows is native memory.
  * with {@code steps} default 20,000, {@code every} default 1,000 and {@code clipper} one of
  * {@code global-norm} (default, at 1.0), {@code value} (0.01), {@code agc} (0.05) or {@code mixed}
  * (the three in turn, plus the ZERO policy on an injected NaN every 100 steps).
@@ -64,7 +67,11 @@ public final class SoakRun {
         long maxRss = 0;
         try (RnnWorkload w = RnnWorkload.builder().setTask(SequenceTask.ADDING).optInit(RnnInit.normal(0.3))
                 .optLearningRate(0.05f).optSeed(3).build()) {
-            NDManager root = w.getModel().getNDManager();
+            NDManager root;
+            try (NDManager probe = NDManager.newBaseManager()) {
+                // the engine's root manager: every NDArray of every manager is counted
+                root = probe.getParentManager();
+            }
             int[] turn = {0};
             for (int step = 1; step <= steps; step++) {
                 int k = turn[0]++ % clippers.length;

@@ -1,0 +1,118 @@
+package dev.gradclip.cli.task;
+
+import dev.gradclip.Clipper;
+import dev.gradclip.cli.UsageException;
+import dev.gradclip.cli.spec.OptimizerSpec;
+import dev.gradclip.djl.tasks.RnnInit;
+import dev.gradclip.djl.tasks.RnnWorkload;
+import dev.gradclip.djl.tasks.SequenceTask;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The pathological RNN tasks of Pascanu, Mikolov and Bengio 2013 (arXiv:1211.5063): adding,
+ * multiplication and temporal order, generated exactly as in their code (gradclip-djl's
+ * {@link SequenceTask}), learned by a tanh RNN that reads the last hidden state through a linear
+ * layer, on DJL's engine (gradclip-djl's {@link RnnWorkload}).
+ *
+ * <p>Defaults: {@code T = 50}, 50 hidden units, batch 20, weights N(0, 0.3²) ({@code normal:0.3}),
+ * {@code sgd:lr=0.05}, {@code global-norm:1.0}, 1500 steps: the quick divergence demonstration of
+ * {@code lab-tasks.md}, where the first gradient norm is about 1e4 and unclipped training reaches
+ * NaN. Evaluation: the error rate on {@code --eval-samples} (default 10,000) fresh sequences (a
+ * sample is wrong when its squared error exceeds 0.04, or its class is wrong); a success below 1%.
+ */
+public final class SequenceRnnTask implements Task {
+
+    private static final int DEFAULT_LENGTH = 50;
+    private static final int DEFAULT_EVAL = 10_000;
+
+    private final SequenceTask kind;
+
+    /**
+     * @param kind which of the three tasks
+     */
+    public SequenceRnnTask(SequenceTask kind) {
+        this.kind = kind;
+    }
+
+    @Override
+    public String name() {
+        return kind.id();
+    }
+
+    @Override
+    public String description() {
+        return "Pascanu et al. 2013 " + kind.id() + " problem, 50-unit tanh RNN (DJL)";
+    }
+
+    @Override
+    public TaskDefaults defaults() {
+        return new TaskDefaults(1500, "global-norm:1.0", "sgd:lr=0.05", 0.05, 20);
+    }
+
+    @Override
+    public void check(TaskSettings settings) {
+        init(settings);
+        if (settings.length() != null && settings.length() < 10) {
+            throw new UsageException("--length must be at least 10 (the generators place markers in the first"
+                    + " tenth of the sequence), got " + settings.length());
+        }
+    }
+
+    private static RnnInit init(TaskSettings settings) {
+        try {
+            return RnnInit.parse(settings.init() == null ? "normal:0.3" : settings.init());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--init: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public TaskRun start(TaskSettings settings, Clipper clipper, OptimizerSpec optimizer) {
+        check(settings);
+        RnnWorkload w = RnnWorkload.builder().setTask(kind)
+                .optLength(settings.length() == null ? DEFAULT_LENGTH : settings.length())
+                .optHiddenSize(settings.hidden() == null ? 50 : settings.hidden())
+                .optBatchSize(settings.batch() == null ? 20 : settings.batch())
+                .optSeed(settings.seed())
+                .optInit(init(settings))
+                .optOptimizer(DjlOptimizers.of(optimizer, defaults().learningRate(), settings.steps()))
+                .optClipper(clipper)
+                .build();
+        return new Run(w, settings.evalSamples() == null ? DEFAULT_EVAL : settings.evalSamples());
+    }
+
+    private static final class Run implements TaskRun {
+        private final RnnWorkload workload;
+        private final int evalSamples;
+        private final LayerNorms layerNorms;
+
+        Run(RnnWorkload workload, int evalSamples) {
+            this.workload = workload;
+            this.evalSamples = evalSamples;
+            this.layerNorms = new LayerNorms(workload.gradients());
+        }
+
+        @Override
+        public List<String> layers() {
+            return layerNorms.layers();
+        }
+
+        @Override
+        public StepResult step(long step) {
+            dev.gradclip.djl.StepResult r = workload.trainBatch();
+            return new StepResult(r.loss(), r.report(), layerNorms.of(r.report()), Map.of());
+        }
+
+        @Override
+        public Evaluation evaluate() {
+            RnnWorkload.Evaluation e = workload.evaluate(evalSamples);
+            return new Evaluation("error_rate", e.errorRate(), e.errorRate() < 0.01);
+        }
+
+        @Override
+        public void close() {
+            workload.close();
+        }
+    }
+}

@@ -1,0 +1,356 @@
+package dev.gradclip.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.gradclip.Exact;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The one contract every {@link FloatKernels} implementation passes, run against the scalar
+ * reference and (when {@code jdk.incubator.vector} is readable) the SIMD kernels in the same JVM, as
+ * Lucene tests its vectorization providers. Lengths straddle every vector width and the SIMD block
+ * size; ranges start at an offset and are surrounded by NaN so a kernel that reads or writes outside
+ * {@code [from, to)} fails. Data include subnormals, tiny values whose float squares underflow,
+ * huge values whose float squares overflow and blocks of zeros, the cases where the SIMD sum of
+ * squares must fall back to its exact path.
+ *
+ * <p>Not tagged {@code kernels}: it names both implementations itself, so the default run covers
+ * both and the {@code scalar-kernels} run (which cannot load the SIMD class) would only repeat it.
+ */
+class FloatKernelsContractTest {
+
+    static final int[] LENGTHS = {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 256, 257, 511, 512,
+        513, 1023, 1024, 1025, 4097};
+    static final int[] OFFSETS = {0, 5};
+    /** Elements after the range, filled with NaN: never read, never written. */
+    static final int PAD = 3;
+
+    enum Kind {
+        NORMAL, WIDE, TINY, SUBNORMAL, HUGE, ZERO_BLOCKS, MIXED_BLOCKS, INTEGERS,
+        /** Equal values: float rounding errors all lean one way, the worst case for block sums. */
+        CONSTANT
+    }
+
+    /** Both kernels when the vector module is readable (the default test run), else the scalar one. */
+    static Stream<Named<FloatKernels>> kernels() {
+        List<FloatKernels> list = new ArrayList<>();
+        list.add(ScalarKernels.INSTANCE);
+        if (Kernels.vectorModuleAvailable()) {
+            list.add(KernelsUnderTest.simd());
+        }
+        return list.stream().map(k -> Named.of(k.name(), k));
+    }
+
+    /** A test array: {@code a[from, to)} holds data, the rest NaN. */
+    record Case(float[] a, int from, int to, Kind kind) {
+        @Override
+        public String toString() {
+            return kind + " length " + (to - from) + " from " + from;
+        }
+    }
+
+    static List<Case> cases(long seed) {
+        Random r = new Random(seed);
+        List<Case> out = new ArrayList<>();
+        for (int n : LENGTHS) {
+            for (int off : OFFSETS) {
+                for (Kind kind : Kind.values()) {
+                    float[] a = new float[off + n + PAD];
+                    Arrays.fill(a, Float.NaN);
+                    fill(kind, a, off, off + n, r);
+                    out.add(new Case(a, off, off + n, kind));
+                }
+            }
+        }
+        return out;
+    }
+
+    static void fill(Kind kind, float[] a, int from, int to, Random r) {
+        for (int i = from; i < to; i++) {
+            float sign = r.nextBoolean() ? 1f : -1f;
+            a[i] = switch (kind) {
+                case NORMAL -> (float) r.nextGaussian();
+                case WIDE -> sign * (float) Math.pow(10, -30 + 60 * r.nextDouble());
+                case TINY -> sign * 1e-25f * (1 + r.nextFloat());
+                case SUBNORMAL -> sign * Float.MIN_VALUE * (1 + r.nextInt(1 << 20));
+                case HUGE -> sign * 3e38f * (0.5f + r.nextFloat() / 2);
+                case ZERO_BLOCKS -> ((i - from) / 300) % 2 == 0 ? 0f
+                        : r.nextInt(50) == 0 ? sign * 1e-25f : 0f;
+                case MIXED_BLOCKS -> switch (((i - from) / 512) % 4) {
+                    case 0 -> sign * 1e-25f * (1 + r.nextFloat());
+                    case 1 -> 0f;
+                    case 2 -> sign * 3e38f * r.nextFloat();
+                    default -> (float) r.nextGaussian() * 1e-3f;
+                };
+                case INTEGERS -> r.nextInt(7) - 3;
+                case CONSTANT -> (i - from) % 16 == 0 ? 4.0332537f : 1.0083134f;
+            };
+        }
+    }
+
+    /**
+     * Relative tolerance of the sums: the SIMD kernels add squares in float within blocks (about 12
+     * roundings per term, each at most 2^-24 relative, all terms positive); double accumulation adds
+     * a rounding per term at 2^-53. Grows with the length, bounded by the block scheme.
+     */
+    static double sumTolerance(int n) {
+        return 1e-15 * n + (n >= 16 ? 1.2e-6 : 1e-15);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void sumOfSquaresMatchesExactReference(FloatKernels k) {
+        for (Case c : cases(1)) {
+            double got = k.sumOfSquares(c.a, c.from, c.to);
+            BigDecimal exact = Exact.sumOfSquares(c.a, c.from, c.to);
+            assertThat(got).as("%s: %s is finite", k.name(), c).isFinite();
+            assertThat(Exact.relativeError(got, exact)).as("%s: %s relative error", k.name(), c)
+                    .isLessThanOrEqualTo(sumTolerance(c.to - c.from));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void sumOfSquaresOfTinyAndHugeBlocksIsAccurate(FloatKernels k) {
+        // Every square underflows in float: a float sum would be 0.
+        float[] tiny = new float[4096];
+        Arrays.fill(tiny, 1e-25f);
+        assertThat(Exact.relativeError(k.sumOfSquares(tiny, 0, tiny.length), Exact.sumOfSquares(tiny, 0, 4096)))
+                .isLessThan(1e-12);
+        // Every square overflows in float: a float sum would be infinite.
+        float[] huge = new float[4096];
+        Arrays.fill(huge, 3e38f);
+        double s = k.sumOfSquares(huge, 0, huge.length);
+        assertThat(s).isFinite();
+        assertThat(Exact.relativeError(s, Exact.sumOfSquares(huge, 0, 4096))).isLessThan(1e-12);
+        // One huge element per block among small ones.
+        float[] spiky = new float[4096];
+        Arrays.fill(spiky, 1e-3f);
+        for (int i = 100; i < spiky.length; i += 700) {
+            spiky[i] = 2e19f;
+        }
+        assertThat(Exact.relativeError(k.sumOfSquares(spiky, 0, spiky.length),
+                Exact.sumOfSquares(spiky, 0, 4096))).isLessThan(1e-12);
+        // Subnormal squares are zero in float; here they are all there is.
+        float[] sub = new float[2048];
+        Arrays.fill(sub, Float.MIN_VALUE * 3);
+        assertThat(k.sumOfSquares(sub, 0, sub.length)).isEqualTo(2048 * Math.pow(Float.MIN_VALUE * 3.0, 2),
+                org.assertj.core.data.Offset.offset(1e-100));
+        assertThat(k.sumOfSquares(sub, 0, sub.length)).isPositive();
+        // All zeros and empty ranges.
+        assertThat(k.sumOfSquares(new float[3000], 0, 3000)).isZero();
+        assertThat(k.sumOfSquares(huge, 7, 7)).isZero();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void sumOfAbsMatchesExactReference(FloatKernels k) {
+        for (Case c : cases(2)) {
+            double got = k.sumOfAbs(c.a, c.from, c.to);
+            assertThat(got).as("%s: %s is finite", k.name(), c).isFinite();
+            assertThat(Exact.relativeError(got, Exact.sumOfAbs(c.a, c.from, c.to)))
+                    .as("%s: %s relative error", k.name(), c)
+                    .isLessThanOrEqualTo(2 * sumTolerance(c.to - c.from));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void sumOfScaledPowersMatchesExactReference(FloatKernels k) {
+        for (Case c : cases(3)) {
+            double max = k.maxAbs(c.a, c.from, c.to);
+            if (max == 0) {
+                continue;
+            }
+            double got = k.sumOfScaledPowers(c.a, c.from, c.to, 3.0, max);
+            BigDecimal exact = Exact.sumOfPowers(c.a, c.from, c.to, 3)
+                    .divide(new BigDecimal(max).pow(3), Exact.MC);
+            assertThat(Exact.relativeError(got, exact)).as("%s: %s relative error", k.name(), c)
+                    .isLessThanOrEqualTo(1e-13 + 1e-15 * (c.to - c.from));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void sumsPropagateNaNAndInfinity(FloatKernels k) {
+        for (int n : LENGTHS) {
+            if (n == 0) {
+                continue;
+            }
+            for (int pos : new int[] {0, n / 2, n - 1}) {
+                float[] a = new float[n];
+                Arrays.fill(a, 0.5f);
+                a[pos] = Float.POSITIVE_INFINITY;
+                assertThat(k.sumOfSquares(a, 0, n)).as("%s n=%d inf at %d", k.name(), n, pos)
+                        .isEqualTo(Double.POSITIVE_INFINITY);
+                assertThat(k.sumOfAbs(a, 0, n)).isEqualTo(Double.POSITIVE_INFINITY);
+                assertThat(k.maxAbs(a, 0, n)).isEqualTo(Double.POSITIVE_INFINITY);
+                a[pos] = Float.NEGATIVE_INFINITY;
+                assertThat(k.sumOfSquares(a, 0, n)).isEqualTo(Double.POSITIVE_INFINITY);
+                assertThat(k.maxAbs(a, 0, n)).isEqualTo(Double.POSITIVE_INFINITY);
+                a[pos] = Float.NaN;
+                assertThat(k.sumOfSquares(a, 0, n)).as("%s n=%d NaN at %d", k.name(), n, pos).isNaN();
+                assertThat(k.sumOfAbs(a, 0, n)).isNaN();
+                assertThat(k.maxAbs(a, 0, n)).as("%s n=%d NaN at %d", k.name(), n, pos).isNaN();
+                if (n > 1) {
+                    a[pos == 0 ? n - 1 : 0] = Float.POSITIVE_INFINITY;
+                    assertThat(k.sumOfSquares(a, 0, n)).as("NaN wins over inf").isNaN();
+                    assertThat(k.maxAbs(a, 0, n)).as("NaN wins over inf").isNaN();
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void maxAbsIsExact(FloatKernels k) {
+        for (Case c : cases(4)) {
+            float expected = 0;
+            for (int i = c.from; i < c.to; i++) {
+                expected = Math.max(expected, Math.abs(c.a[i]));
+            }
+            assertThat(k.maxAbs(c.a, c.from, c.to)).as("%s: %s", k.name(), c).isEqualTo(expected);
+        }
+        // the largest element in every position, including the tail
+        for (int n : new int[] {1, 17, 33, 65, 1025}) {
+            for (int pos = 0; pos < n; pos += Math.max(1, n / 40)) {
+                float[] a = new float[n];
+                Arrays.fill(a, -1f);
+                a[pos] = -7.5f;
+                assertThat(k.maxAbs(a, 0, n)).as("n=%d pos=%d", n, pos).isEqualTo(7.5);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void scaleMultipliesEveryElementInRangeOnly(FloatKernels k) {
+        for (Case c : cases(5)) {
+            for (float factor : new float[] {0.3f, 1e-30f, 7f, 0f}) {
+                float[] a = c.a.clone();
+                k.scale(a, c.from, c.to, factor);
+                for (int i = 0; i < a.length; i++) {
+                    float expected = i >= c.from && i < c.to ? c.a[i] * factor : c.a[i];
+                    if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(expected)
+                            && !(Float.isNaN(a[i]) && Float.isNaN(expected))) {
+                        fail("%s: %s factor %s: element %d is %s, expected %s", k.name(), c, factor, i, a[i],
+                                expected);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void clampBoundsEveryElementAndCountsChanges(FloatKernels k) {
+        Random r = new Random(6);
+        for (Case c : cases(6)) {
+            float[] a = c.a.clone();
+            // a few non-finite values inside the range
+            for (int j = 0; j < (c.to - c.from) / 50; j++) {
+                int i = c.from + r.nextInt(c.to - c.from);
+                a[i] = j % 3 == 0 ? Float.NaN : j % 3 == 1 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+            }
+            float[] before = a.clone();
+            float limit = median(before, c.from, c.to);
+            if (!(limit > 0)) {
+                limit = 1f;
+            }
+            long changed = k.clamp(a, c.from, c.to, limit);
+            long expectedChanged = 0;
+            for (int i = 0; i < a.length; i++) {
+                float x = before[i];
+                float expected = x;
+                if (i >= c.from && i < c.to) {
+                    if (x > limit) {
+                        expected = limit;
+                        expectedChanged++;
+                    } else if (x < -limit) {
+                        expected = -limit;
+                        expectedChanged++;
+                    }
+                }
+                if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(expected)
+                        && !(Float.isNaN(a[i]) && Float.isNaN(expected))) {
+                    fail("%s: %s limit %s: element %d is %s, expected %s", k.name(), c, limit, i, a[i], expected);
+                }
+            }
+            assertThat(changed).as("%s: %s changed count", k.name(), c).isEqualTo(expectedChanged);
+            assertThat(k.clamp(a, c.from, c.to, limit)).as("clamping twice changes nothing").isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void nonFiniteScansFindCountAndZero(FloatKernels k) {
+        Random r = new Random(7);
+        float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+            Float.intBitsToFloat(0x7fc00123), Float.intBitsToFloat(0xffa00000)};
+        for (Case c : cases(8)) {
+            int n = c.to - c.from;
+            assertThat(k.firstNonFinite(c.a, c.from, c.to)).as("%s: %s clean", k.name(), c).isEqualTo(-1);
+            assertThat(k.countNonFinite(c.a, c.from, c.to)).isZero();
+            if (n == 0) {
+                continue;
+            }
+            float[] a = c.a.clone();
+            int count = 1 + r.nextInt(Math.min(n, 20));
+            int first = Integer.MAX_VALUE;
+            boolean[] isBad = new boolean[a.length];
+            for (int j = 0; j < count; j++) {
+                int i = c.from + r.nextInt(n);
+                isBad[i] = true;
+                a[i] = bad[r.nextInt(bad.length)];
+                first = Math.min(first, i);
+            }
+            long expectedCount = 0;
+            for (boolean b : isBad) {
+                expectedCount += b ? 1 : 0;
+            }
+            assertThat(k.firstNonFinite(a, c.from, c.to)).as("%s: %s first", k.name(), c).isEqualTo(first);
+            assertThat(k.countNonFinite(a, c.from, c.to)).as("%s: %s count", k.name(), c)
+                    .isEqualTo(expectedCount);
+            float[] z = a.clone();
+            assertThat(k.zeroNonFinite(z, c.from, c.to)).as("%s: %s zeroed", k.name(), c).isEqualTo(expectedCount);
+            for (int i = 0; i < z.length; i++) {
+                boolean inRange = i >= c.from && i < c.to;
+                if (inRange && isBad[i]) {
+                    assertThat(z[i]).as("element %d zeroed", i).isEqualTo(0f);
+                } else if (Float.floatToRawIntBits(z[i]) != Float.floatToRawIntBits(a[i])) {
+                    fail("%s: %s: element %d changed from %s to %s", k.name(), c, i, a[i], z[i]);
+                }
+            }
+            assertThat(k.countNonFinite(z, c.from, c.to)).isZero();
+        }
+        // the first bad element in every position of a vector and of the tail
+        for (int n : new int[] {1, 16, 17, 33, 70}) {
+            for (int pos = 0; pos < n; pos++) {
+                float[] a = new float[n];
+                a[pos] = Float.NEGATIVE_INFINITY;
+                if (pos + 1 < n) {
+                    a[n - 1] = Float.NaN;
+                }
+                assertThat(k.firstNonFinite(a, 0, n)).as("%s n=%d pos=%d", k.name(), n, pos).isEqualTo(pos);
+            }
+        }
+    }
+
+    private static float median(float[] a, int from, int to) {
+        float[] m = new float[to - from];
+        for (int i = from; i < to; i++) {
+            m[i - from] = Math.abs(a[i]);
+        }
+        Arrays.sort(m);
+        return m.length == 0 ? 1f : m[m.length / 2];
+    }
+}
