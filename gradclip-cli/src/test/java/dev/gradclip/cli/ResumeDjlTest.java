@@ -90,6 +90,40 @@ class ResumeDjlTest {
     }
 
     @Test
+    void theAddingProblemWithZClipAndInjectedFaultsResumesBitForBit() throws IOException {
+        assertResumesIdentically(List.of("train", "--task", "adding", "--steps", "14", "--length", "12", "--hidden",
+                "8", "--batch", "6", "--eval-samples", "50", "--seed", "2", "--optimizer", "adam:lr=0.01",
+                "--clip", "zclip+spike-guard+skip-nonfinite", "--inject-nonfinite", "0.15", "--inject-spike", "0.15,50",
+                "--checkpoint-every", "4"));
+    }
+
+    @Test
+    void underThrowTheFinalCheckpointHoldsTheStateBeforeTheFailingStep() throws IOException {
+        Path text = Files.writeString(tmp.resolve("t.txt"), "a stitch in time saves nine. ".repeat(100));
+        List<String> options = List.of("train", "--task", "char-lm", "--text", text.toString(), "--length", "12",
+                "--hidden", "12", "--batch", "4", "--eval-samples", "4", "--seed", "6", "--optimizer", "adam:lr=0.01",
+                "--clip", "global-norm:1.0", "--inject-nonfinite", "0.2", "--checkpoint-every", "100");
+        Path stopped = tmp.resolve("stopped");
+        List<String> args = with(options, stopped);
+        args.addAll(List.of("--steps", "40"));
+        CliRunner.Result r = CliRunner.run(args.toArray(new String[0]));
+        assertThat(r.exit()).as(r.err()).isEqualTo(ExitCode.NON_FINITE);
+        String line = r.err().lines().filter(l -> l.contains("non-finite gradient")).findFirst().orElseThrow();
+        assertThat(line).containsPattern("step \\d+: non-finite gradient in tensor '[^']+'");
+        long step = Long.parseLong(line.replaceAll(".*step (\\d+):.*", "$1"));
+        assertThat(step).isGreaterThan(1);
+
+        // the same run stopped by its step count just before: same parameters, moments and data stream
+        Path shorter = tmp.resolve("shorter");
+        List<String> shorterArgs = with(options, shorter);
+        shorterArgs.addAll(List.of("--steps", Long.toString(step - 1)));
+        run(shorterArgs);
+        assertThat(newest(stopped).step()).isEqualTo(step - 1);
+        assertThat(newest(stopped).section(Checkpoint.TRAINING_STATE))
+                .isEqualTo(newest(shorter).section(Checkpoint.TRAINING_STATE));
+    }
+
+    @Test
     void fashionMnistWithMomentumResumesBitForBit() throws IOException {
         assumeTrue(Files.isDirectory(FashionMnistTask.DEFAULT_DIR), "dataset-fashion-mnist not installed");
         assertResumesIdentically(List.of("train", "--task", "fashion-mnist", "--steps", "10", "--hidden", "16",
