@@ -139,6 +139,22 @@ public final class CheckpointStore {
     }
 
     /**
+     * Deletes every checkpoint and temporary file of this store (for a new run in a folder that held
+     * another); other files in the directory are left alone.
+     *
+     * @throws IOException if a file cannot be deleted
+     */
+    public void clear() throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return;
+        }
+        deleteStaleTemporaries();
+        for (Path f : files()) {
+            Files.deleteIfExists(f);
+        }
+    }
+
+    /**
      * Lists the checkpoint files, newest (highest step) first, by their names only; their contents
      * are not read.
      *

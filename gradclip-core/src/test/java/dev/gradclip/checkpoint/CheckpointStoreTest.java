@@ -87,6 +87,22 @@ class CheckpointStoreTest {
     }
 
     @Test
+    void clearDeletesCheckpointsAndTemporariesOnly() throws IOException {
+        CheckpointStore store = CheckpointStore.in(dir);
+        store.save(sample(1));
+        store.save(sample(2));
+        Files.write(dir.resolve(".checkpoint-3-9.tmp"), new byte[3]);
+        Path other = Files.writeString(dir.resolve("progress.log"), "kept");
+
+        store.clear();
+
+        try (var s = Files.list(dir)) {
+            assertThat(s).containsExactly(other);
+        }
+        CheckpointStore.in(dir.resolve("absent")).clear();
+    }
+
+    @Test
     void anEmptyOrMissingDirectoryHasNoCheckpoint() throws IOException {
         assertThat(CheckpointStore.in(dir).loadLatest()).isEmpty();
         assertThat(CheckpointStore.in(dir.resolve("absent")).loadLatest()).isEmpty();

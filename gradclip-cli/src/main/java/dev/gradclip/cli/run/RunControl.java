@@ -118,6 +118,15 @@ public final class RunControl {
             return new MetricsWriter(folder);
         }
         store = CheckpointStore.in(folder.path().resolve(CHECKPOINTS));
+        if (resume == null) {
+            // a new run in a folder that held another must not be resumable into the other's checkpoints
+            try {
+                store.clear();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot clear the old checkpoints in " + store.directory() + ": "
+                        + e.getMessage(), e);
+            }
+        }
         long keep = resume == null ? 0 : ByteBuffer.wrap(resume.checkpoint().section(Checkpoint.METRICS)).getLong();
         return MetricsWriter.inPlace(folder, keep);
     }
