@@ -361,7 +361,6 @@ public final class RnnWorkload implements AutoCloseable {
         return names;
     }
 
-    /** Closes the trainer and the model, releasing their native memory. */
     /**
      * Saves what this workload needs to continue bit for bit (for checkpoints): the parameters and the
      * optimizer's state ({@link DjlTrainingState}), the clipper's statistics and the position in the
@@ -414,6 +413,7 @@ public final class RnnWorkload implements AutoCloseable {
         nextBatch = batchIndex;
     }
 
+    /** Closes the trainer and the model, releasing their native memory. */
     @Override
     public void close() {
         releaseStep();
