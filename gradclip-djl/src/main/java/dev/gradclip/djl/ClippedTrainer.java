@@ -58,6 +58,7 @@ public final class ClippedTrainer {
     private long skippedSteps;
     private long clippedSteps;
     private ClipReport lastReport;
+    private DjlGradients gradients;
 
     private ClippedTrainer(Builder b) {
         this.trainer = b.trainer;
@@ -127,18 +128,22 @@ public final class ClippedTrainer {
         ClipReport report = null;
         boolean skip = false;
         if (clipper != null || beforeClip != null) {
-            DjlGradients gradients = DjlGradients.of(trainer);
-            if (beforeClip != null) {
-                beforeClip.accept(gradients);
-            }
-            if (clipper != null) {
-                report = clipper.clip(gradients);
-                skip = report.skipped();
-                if (skip) {
-                    // DJL's PyTorch optimizers clear gradients only inside an update; a skipped step
-                    // must clear them itself or they would add into the next step's
-                    gradients.zeroGradients();
+            DjlGradients g = gradients();
+            try {
+                if (beforeClip != null) {
+                    beforeClip.accept(g);
                 }
+                if (clipper != null) {
+                    report = clipper.clip(g);
+                    skip = report.skipped();
+                    if (skip) {
+                        // DJL's PyTorch optimizers clear gradients only inside an update; a skipped step
+                        // must clear them itself or they would add into the next step's
+                        g.zeroGradients();
+                    }
+                }
+            } finally {
+                g.close();
             }
         }
         if (!skip) {
@@ -186,6 +191,19 @@ public final class ClippedTrainer {
             ai.djl.training.EasyTrain.evaluateDataset(trainer, validateDataset);
             trainer.notifyListeners(listener -> listener.onEpoch(trainer));
         }
+    }
+
+    /**
+     * The view of the trainer's gradients this loop clips, built once (the model's parameters do not
+     * change during training) and closed after every step.
+     *
+     * @return the view
+     */
+    public DjlGradients gradients() {
+        if (gradients == null) {
+            gradients = DjlGradients.of(trainer);
+        }
+        return gradients;
     }
 
     /** @return the trainer driven */

@@ -15,6 +15,7 @@ import ai.djl.training.Trainer;
 import ai.djl.util.Pair;
 import dev.gradclip.Clipper;
 import dev.gradclip.Gradients;
+import java.lang.ref.Cleaner;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -68,10 +69,35 @@ import java.util.Set;
  * <p>Instances are views for one step: build one after backward and drop it after clipping (it holds
  * no native memory of its own). Not thread-safe.
  */
-public final class DjlGradients implements Gradients {
+public final class DjlGradients implements Gradients, AutoCloseable {
+
+    /** Closes the handles of views that were dropped without {@link #close()}. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final Entry[] entries;
     private final boolean[] reduced;
+    private final NDArray[][] handles;
+    private final Session session = new Session();
+    private NDArray factorArray;
+    private float factorValue;
+
+    /**
+     * The native handles a view holds between {@link #close()} calls: DJL's {@code getGradient()}
+     * makes a new handle each call, so they are fetched once and kept in one sub-manager. Not a
+     * reference to the view, so the cleaner can run.
+     */
+    private static final class Session implements Runnable {
+        private NDManager manager;
+
+        @Override
+        public void run() {
+            NDManager m = manager;
+            manager = null;
+            if (m != null) {
+                m.close();
+            }
+        }
+    }
 
     /**
      * One tensor: the arrays holding its gradient (one per device), and the parameter values.
@@ -79,18 +105,30 @@ public final class DjlGradients implements Gradients {
      * @param parameterCopies the parameter arrays whose {@code getGradient()} is the gradient, or null
      * @param gradientCopies  explicit gradient arrays, or null when read from {@code parameterCopies}
      * @param parameter       the parameter values, or null
+     * @param source          the DJL parameter of a one-device model, read again at every session so
+     *                        that a parameter whose array is replaced (a checkpoint loaded) is followed
      */
     private record Entry(String name, String group, Shape shape, NDArray[] parameterCopies,
-            NDArray[] gradientCopies, NDArray parameter) {
+            NDArray[] gradientCopies, NDArray parameter, Parameter source) {
 
         int copies() {
             return gradientCopies != null ? gradientCopies.length : parameterCopies.length;
+        }
+
+        NDArray parameterCopy(int i) {
+            return source != null ? source.getArray() : parameterCopies[i];
+        }
+
+        NDArray parameterValues() {
+            return source != null ? source.getArray() : parameter;
         }
     }
 
     private DjlGradients(List<Entry> entries) {
         this.entries = entries.toArray(new Entry[0]);
         this.reduced = new boolean[this.entries.length];
+        this.handles = new NDArray[this.entries.length][];
+        CLEANER.register(this, session);
     }
 
     /** @return a builder for a set of named NDArray gradients */
@@ -139,6 +177,8 @@ public final class DjlGradients implements Gradients {
         Builder b = builder();
         for (NamedParameter p : parameters(block)) {
             b.addParameter(p.name, p.group, p.parameter.getArray());
+            Entry e = b.entries.remove(b.entries.size() - 1);
+            b.entries.add(new Entry(e.name, e.group, e.shape, e.parameterCopies, null, e.parameter, p.parameter));
         }
         return b.build();
     }
@@ -229,15 +269,68 @@ public final class DjlGradients implements Gradients {
      */
     @Override
     public void norms(double p, double[] out) {
-        if (entries.length == 0) {
+        int n = entries.length;
+        if (n == 0) {
             return;
         }
+        if (p != 1.0 && p != 2.0 && p != Double.POSITIVE_INFINITY) {
+            genericNorms(p, out);
+            return;
+        }
+        // the hot path of every norm clipper: two operations per tensor, one stack, one transfer, and
+        // every intermediate closed at once (no per-call manager)
+        NDArray[] results = new NDArray[n];
+        try {
+            Device device = null;
+            for (int t = 0; t < n; t++) {
+                NDArray g = summedOrHandle(t);
+                try {
+                    results[t] = fastNorm(g, p);
+                } finally {
+                    closeIfTemporary(t, g);
+                }
+                device = device == null ? results[t].getDevice() : device;
+                if (!results[t].getDevice().equals(device)) {
+                    NDArray moved = results[t].toDevice(device, false);
+                    results[t].close();
+                    results[t] = moved;
+                }
+            }
+            try (NDArray stacked = n == 1 ? results[0].reshape(1) : NDArrays.stack(new NDList(results))) {
+                System.arraycopy(stacked.toDoubleArray(), 0, out, 0, n);
+            }
+        } finally {
+            for (NDArray r : results) {
+                if (r != null) {
+                    r.close();
+                }
+            }
+        }
+    }
+
+    /** The p-norm (p = 1, 2, ∞) of {@code g} as a new {@code float64} scalar; closes its intermediates. */
+    private NDArray fastNorm(NDArray g, double p) {
+        if (g.size() == 0) {
+            return sessionManager().create(0.0);
+        }
+        try (NDArray x = g.toType(DataType.FLOAT64, false)) {
+            if (p == Double.POSITIVE_INFINITY) {
+                try (NDArray abs = x.abs()) {
+                    return abs.max();
+                }
+            }
+            // in float64 the squares of finite floats cannot overflow
+            return x.norm(p == 1.0 ? 1 : 2, new int[0], false);
+        }
+    }
+
+    private void genericNorms(double p, double[] out) {
         try (NDManager sub = scratch(0)) {
             NDList results = new NDList(entries.length);
             Device device = null;
             for (int t = 0; t < entries.length; t++) {
                 NDArray g = summedGradient(t, sub);
-                NDArray n = norm(g, p, sub);
+                NDArray n = genericNorm(g, p, sub);
                 device = device == null ? n.getDevice() : device;
                 results.add(n.getDevice().equals(device) ? n : n.toDevice(device, false));
             }
@@ -247,24 +340,13 @@ public final class DjlGradients implements Gradients {
         }
     }
 
-    /** The p-norm of {@code g} as a {@code float64} scalar NDArray; see {@link Gradients#norms}. */
-    private static NDArray norm(NDArray g, double p, NDManager sub) {
+    /** The p-norm of {@code g} for any p, as a {@code float64} scalar in {@code sub}. */
+    private static NDArray genericNorm(NDArray g, double p, NDManager sub) {
         if (g.size() == 0) {
             return sub.create(0.0).toDevice(g.getDevice(), false);
         }
-        NDArray x = g.toType(DataType.FLOAT64, false);
-        if (p == 2.0) {
-            // squares of finite floats fit a double, so this cannot overflow
-            return x.square().sum().sqrt();
-        }
-        NDArray abs = x.abs();
-        if (p == 1.0) {
-            return abs.sum();
-        }
+        NDArray abs = g.toType(DataType.FLOAT64, false).abs();
         NDArray max = abs.max();
-        if (p == Double.POSITIVE_INFINITY) {
-            return max;
-        }
         // divide by the largest magnitude so no power overflows; 0, ∞ and NaN maxima are the norm
         NDArray usable = max.gt(0.0).logicalAnd(max.lt(Double.POSITIVE_INFINITY));
         NDArray divisor = NDArrays.where(usable, max, max.onesLike());
@@ -349,12 +431,31 @@ public final class DjlGradients implements Gradients {
 
     @Override
     public void scale(int tensor, double factor) {
-        float f = (float) factor;
-        try (NDManager sub = scratch(tensor)) {
-            for (NDArray g : gradientCopies(tensor, sub)) {
+        NDArray f = factor((float) factor);
+        for (NDArray g : handles(tensor)) {
+            if (g.size() == 0) {
+                continue;
+            }
+            if (g.getDevice().equals(f.getDevice())) {
                 g.muli(f);
+            } else {
+                try (NDArray there = f.toDevice(g.getDevice(), true)) {
+                    g.muli(there);
+                }
             }
         }
+    }
+
+    /** The factor as a float32 scalar on the device, made once per value (a global clip reuses it). */
+    private NDArray factor(float value) {
+        if (factorArray == null || Float.floatToRawIntBits(value) != Float.floatToRawIntBits(factorValue)) {
+            if (factorArray != null) {
+                factorArray.close();
+            }
+            factorArray = sessionManager().create(value);
+            factorValue = value;
+        }
+        return factorArray;
     }
 
     /**
@@ -403,17 +504,19 @@ public final class DjlGradients implements Gradients {
             Arrays.fill(out, 0, units, 0.0);
             return;
         }
-        try (NDManager sub = scratch(tensor)) {
-            NDArray a;
-            if (parameter) {
-                a = e.parameter;
-                a.tempAttach(sub);
-            } else {
-                a = summedGradient(tensor, sub);
+        NDArray a = parameter ? e.parameterValues() : summedOrHandle(tensor);
+        try (NDArray x = a.toType(DataType.FLOAT64, false)) {
+            int[] axes = new int[Math.max(0, e.shape.dimension() - 1)];
+            for (int i = 0; i < axes.length; i++) {
+                axes[i] = i + 1;
             }
-            double[] values = a.toType(DataType.FLOAT64, false).reshape(units, -1).square().sum(new int[] {1})
-                    .sqrt().toDoubleArray();
-            System.arraycopy(values, 0, out, 0, units);
+            try (NDArray norms = x.norm(2, axes, false)) {
+                System.arraycopy(norms.toDoubleArray(), 0, out, 0, units);
+            }
+        } finally {
+            if (!parameter) {
+                closeIfTemporary(tensor, a);
+            }
         }
     }
 
@@ -437,12 +540,16 @@ public final class DjlGradients implements Gradients {
         long[] broadcast = new long[shape.dimension()];
         Arrays.fill(broadcast, 1);
         broadcast[0] = units;
-        try (NDManager sub = scratch(tensor)) {
-            NDArray factorArray = sub.create(f).reshape(broadcast);
-            for (NDArray g : gradientCopies(tensor, sub)) {
+        try (NDArray flat = sessionManager().create(f); NDArray unitFactors = flat.reshape(broadcast)) {
+            for (NDArray g : handles(tensor)) {
                 // a factor of exactly 1 leaves its unit's bits unchanged, as GradientSet's skipped write does
-                g.muli(factorArray.getDevice().equals(g.getDevice()) ? factorArray
-                        : factorArray.toDevice(g.getDevice(), false));
+                if (unitFactors.getDevice().equals(g.getDevice())) {
+                    g.muli(unitFactors);
+                } else {
+                    try (NDArray there = unitFactors.toDevice(g.getDevice(), true)) {
+                        g.muli(there);
+                    }
+                }
             }
         }
     }
@@ -498,30 +605,103 @@ public final class DjlGradients implements Gradients {
     // ---------------------------------------------------------------------------------------------
     // Handles on the gradient arrays, all owned by the per-call sub-manager.
 
-    private NDManager scratch(int tensor) {
+    /**
+     * Releases the native handles this view holds (DJL gradient handles, cached scalars). The view
+     * stays usable: it fetches the handles again when next used, so one view can serve every step of
+     * a training loop, closed after each. A view dropped without closing is released by a cleaner.
+     */
+    @Override
+    public void close() {
+        session.run();
+        Arrays.fill(handles, null);
+        Arrays.fill(reduced, false);
+        factorArray = null;
+    }
+
+    private NDManager sessionManager() {
+        if (session.manager == null || !session.manager.isOpen()) {
+            NDArray anchor = anchor(0);
+            session.manager = anchor.getManager().newSubManager(anchor.getDevice());
+        }
+        return session.manager;
+    }
+
+    private NDArray anchor(int tensor) {
         Entry e = entries[tensor];
-        NDArray anchor = e.gradientCopies != null ? e.gradientCopies[0] : e.parameterCopies[0];
-        return anchor.getManager().newSubManager(anchor.getDevice());
+        return e.gradientCopies != null ? e.gradientCopies[0] : e.parameterCopy(0);
     }
 
     /**
-     * Handles on the gradient of every copy, attached to {@code sub}: DJL's {@code getGradient()} makes
-     * a new handle each call, which must be closed; explicit arrays are attached only for the call so
-     * that the results of operations on them land in {@code sub}.
+     * The gradient arrays of every copy: the arrays given, or handles from DJL's
+     * {@code getGradient()}, which makes a new handle each call; those are fetched once per session and
+     * owned by the session's manager.
      */
-    private NDArray[] gradientCopies(int tensor, NDManager sub) {
-        Entry e = entries[tensor];
-        NDArray[] out = new NDArray[e.copies()];
-        for (int i = 0; i < out.length; i++) {
+    private NDArray[] handles(int tensor) {
+        NDArray[] h = handles[tensor];
+        if (h == null) {
+            Entry e = entries[tensor];
             if (e.gradientCopies != null) {
-                out[i] = e.gradientCopies[i];
-                out[i].tempAttach(sub);
+                h = e.gradientCopies;
             } else {
-                out[i] = e.parameterCopies[i].getGradient();
-                out[i].attach(sub);
+                NDManager m = sessionManager();
+                h = new NDArray[e.parameterCopies.length];
+                for (int i = 0; i < h.length; i++) {
+                    h[i] = e.parameterCopy(i).getGradient();
+                    h[i].attach(m);
+                }
+            }
+            handles[tensor] = h;
+        }
+        return h;
+    }
+
+    /** The summed gradient as a new array when there are unreduced copies, else the one handle. */
+    private NDArray summedOrHandle(int tensor) {
+        NDArray[] copies = handles(tensor);
+        if (copies.length == 1 || reduced[tensor]) {
+            return copies[0];
+        }
+        Device d = copies[0].getDevice();
+        NDArray sum = null;
+        for (int i = 1; i < copies.length; i++) {
+            NDArray other = copies[i].toDevice(d, false);
+            try {
+                NDArray next = (sum == null ? copies[0] : sum).add(other);
+                if (sum != null) {
+                    sum.close();
+                }
+                sum = next;
+            } finally {
+                if (other != copies[i]) {
+                    other.close();
+                }
             }
         }
-        return out;
+        return sum;
+    }
+
+    private void closeIfTemporary(int tensor, NDArray array) {
+        if (array != handles(tensor)[0]) {
+            array.close();
+        }
+    }
+
+    /** A manager for one call of a less frequent primitive; everything made in it closes with it. */
+    private NDManager scratch(int tensor) {
+        NDManager parent = sessionManager();
+        return parent.newSubManager(anchor(tensor).getDevice());
+    }
+
+    /**
+     * The gradient arrays of every copy, attached to {@code sub} for the call, so that the results of
+     * operations on them land in {@code sub}; they return to their managers when {@code sub} closes.
+     */
+    private NDArray[] gradientCopies(int tensor, NDManager sub) {
+        NDArray[] h = handles(tensor);
+        for (NDArray a : h) {
+            a.tempAttach(sub);
+        }
+        return h;
     }
 
     /** The gradient as the optimizer will see it: the sum of the copies, on the first copy's device. */
@@ -597,7 +777,7 @@ public final class DjlGradients implements Gradients {
                             + " call setRequiresGradient(true) on it (DJL blocks do this for trainable parameters)");
                 }
             }
-            entries.add(new Entry(name, group, copies[0].getShape(), copies.clone(), null, copies[0]));
+            entries.add(new Entry(name, group, copies[0].getShape(), copies.clone(), null, copies[0], null));
             return this;
         }
 
@@ -631,7 +811,7 @@ public final class DjlGradients implements Gradients {
                 throw new IllegalArgumentException("tensor '" + name + "' has gradient shape " + copies[0].getShape()
                         + " but parameter shape " + parameter.getShape());
             }
-            entries.add(new Entry(name, group, copies[0].getShape(), null, copies.clone(), parameter));
+            entries.add(new Entry(name, group, copies[0].getShape(), null, copies.clone(), parameter, null));
             return this;
         }
 

@@ -39,6 +39,8 @@ public final class GradientClipListener extends TrainingListenerAdapter {
     private long steps;
     private long clippedSteps;
     private long skippedSteps;
+    private Trainer viewOf;
+    private DjlGradients view;
 
     private GradientClipListener(Builder b) {
         this.clipper = b.clipper;
@@ -61,11 +63,22 @@ public final class GradientClipListener extends TrainingListenerAdapter {
      */
     @Override
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
-        DjlGradients gradients = DjlGradients.of(trainer);
-        ClipReport report = clipper.clip(gradients);
+        if (viewOf != trainer) {
+            // the view over a trainer's parameters is built once and reused, closed after each batch
+            view = DjlGradients.of(trainer);
+            viewOf = trainer;
+        }
+        ClipReport report;
+        try {
+            report = clipper.clip(view);
+            if (report.skipped()) {
+                view.zeroGradients();
+            }
+        } finally {
+            view.close();
+        }
         steps++;
         if (report.skipped()) {
-            gradients.zeroGradients();
             skippedSteps++;
         } else if (report.clipped()) {
             clippedSteps++;

@@ -206,6 +206,7 @@ class TrainingHooksTest {
                 g.setElement(0, 1, Float.NaN);
                 Clippers.groupNorm(1e-3).withNonFinitePolicy(NonFinitePolicy.ZERO).clip(g);
                 g.firstNonFinite(0);
+                g.close();
             }
             assertThat(system.getManagedArrays()).as("open NDArrays after 500 clip calls").hasSize(before);
             w.applyUpdate();

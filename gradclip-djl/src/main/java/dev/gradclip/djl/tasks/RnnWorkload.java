@@ -222,9 +222,14 @@ public final class RnnWorkload implements AutoCloseable {
         }
     }
 
-    /** @return the current gradients of every parameter, for clipping between backward and update */
+    /**
+     * The view of the current gradients of every parameter, for clipping between backward and update.
+     * The same view serves every step; {@link #applyUpdate()} and {@link #skipUpdate()} close it.
+     *
+     * @return the view
+     */
     public DjlGradients gradients() {
-        return DjlGradients.of(trainer);
+        return loop.gradients();
     }
 
     /** Applies the optimizer's update with the current gradients (which it then clears). */
@@ -240,6 +245,7 @@ public final class RnnWorkload implements AutoCloseable {
     }
 
     private void releaseStep() {
+        loop.gradients().close();
         if (stepManager != null) {
             stepManager.close();
             stepManager = null;
