@@ -37,6 +37,7 @@ abstract class DjlTaskRun implements TaskRun {
     /** Its trainer (loss, optimizer, parameters). */
     protected final Trainer trainer;
     private final Clipper clipper;
+    private DjlGradients gradients;
     private LayerNorms layerNorms;
     private byte[] dataBeforeStep;
     private boolean stepThrew;
@@ -66,9 +67,17 @@ abstract class DjlTaskRun implements TaskRun {
         return layerNorms().layers();
     }
 
+    /** One view serves every step; it is closed after each, which releases its native handles. */
+    private DjlGradients gradients() {
+        if (gradients == null) {
+            gradients = DjlGradients.of(trainer);
+        }
+        return gradients;
+    }
+
     private LayerNorms layerNorms() {
         if (layerNorms == null) {
-            layerNorms = new LayerNorms(DjlGradients.of(trainer));
+            layerNorms = new LayerNorms(gradients());
         }
         return layerNorms;
     }
@@ -185,25 +194,32 @@ abstract class DjlTaskRun implements TaskRun {
                 collector.backward(value);
                 loss = value.toType(DataType.FLOAT64, false).getDouble();
             }
-            DjlGradients gradients = DjlGradients.of(trainer);
-            ClipReport report;
+            DjlGradients g = gradients();
             try {
-                report = clipper.clip(gradients);
-            } catch (NonFiniteGradientException e) {
-                stepThrew = true;
-                throw e;
+                ClipReport report;
+                try {
+                    report = clipper.clip(g);
+                } catch (NonFiniteGradientException e) {
+                    stepThrew = true;
+                    throw e;
+                }
+                if (report.skipped()) {
+                    g.zeroGradients();
+                } else {
+                    trainer.step();
+                }
+                return new StepResult(loss, report, layerNorms().of(report), Map.of());
+            } finally {
+                g.close();
             }
-            if (report.skipped()) {
-                gradients.zeroGradients();
-            } else {
-                trainer.step();
-            }
-            return new StepResult(loss, report, layerNorms().of(report), Map.of());
         }
     }
 
     @Override
     public void close() {
+        if (gradients != null) {
+            gradients.close();
+        }
         trainer.close();
         model.close();
     }

@@ -1,0 +1,431 @@
+package dev.gradclip.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gradclip.internal.Kernels;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.openjdk.jmh.results.BenchmarkResult;
+import org.openjdk.jmh.results.IterationResult;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code bench} command: runs a representative subset of the JMH benchmarks in one run, each row
+ * in its own forked JVM, and prints a table of GB/s and the fraction of the streaming read
+ * bandwidth measured in the same run; {@code --json} prints the same as one JSON object.
+ *
+ * <pre>
+ * java --add-modules=jdk.incubator.vector -jar gradclip-bench/target/gradclip-bench.jar [--quick] [--json] [--out FILE]
+ * </pre>
+ *
+ * <p>Exit codes: 0 done, 1 a benchmark failed, 2 bad usage.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Measures gradclip against the memory bandwidth of this machine, in one run: streaming read and"
+            + " copy bandwidth, global-norm clipping on both kernels (1M, 16M, 64M floats; one tensor and"
+            + " 200), the under-threshold step, value clipping and AGC. Each row runs in its own JVM; GB/s"
+            + " counts the bytes the operation must move (a read pass 4 bytes per float, a read and write"
+            + " pass 8) over the best measurement iteration."},
+        exitCodeOnInvalidInput = 2)
+public final class BenchMain implements Callable<Integer> {
+
+    private static final double MS = 1e6; // bytes per ms at 1 GB/s
+
+    @Option(names = "--quick", description = "Run a smaller subset (well under a minute) instead of the full one"
+            + " (about two minutes).")
+    boolean quick;
+
+    @Option(names = "--json", description = "Print the results as one JSON object on standard output (the table"
+            + " goes to standard error).")
+    boolean json;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Also write the JSON object to FILE.")
+    Path out;
+
+    @Option(names = "--only", paramLabel = "TEXT", description = "Run only the rows whose name contains TEXT (the"
+            + " streaming read always runs: it is the reference).")
+    String only;
+
+    @Option(names = "--training", description = "Instead of the bandwidth table, measure the share of a DJL"
+            + " training step spent clipping, per method (the RNN adding task, and Fashion-MNIST when installed).")
+    boolean training;
+
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "200", description = "Timed steps per method for"
+            + " --training (default: ${DEFAULT-VALUE}, after 50 untimed ones).")
+    int steps;
+
+    @Option(names = "--smoke", hidden = true, description = "Tiny data, no forks: checks the output shape only.")
+    boolean smoke;
+
+    private final PrintWriter stdout;
+    private final PrintWriter stderr;
+
+    /**
+     * @param stdout where the table (or with {@code --json} the JSON) goes
+     * @param stderr where progress goes
+     */
+    BenchMain(PrintWriter stdout, PrintWriter stderr) {
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    /**
+     * Runs the command.
+     *
+     * @param args command-line arguments; {@code bench} as the first one is accepted and skipped, so
+     *             the launcher may pass {@code ./gradclip bench ...} through
+     */
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /**
+     * @param args   the arguments
+     * @param stdout standard output
+     * @param stderr standard error
+     * @return the exit code
+     */
+    static int run(String[] args, PrintWriter stdout, PrintWriter stderr) {
+        String[] rest = args.length > 0 && args[0].equals("bench") ? java.util.Arrays.copyOfRange(args, 1, args.length)
+                : args;
+        CommandLine cl = new CommandLine(new BenchMain(stdout, stderr));
+        cl.setOut(stdout);
+        cl.setErr(stderr);
+        return cl.execute(rest);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (training) {
+            return trainingOverhead();
+        }
+        BenchPlan.Mode mode = smoke ? BenchPlan.Mode.SMOKE : quick ? BenchPlan.Mode.QUICK : BenchPlan.Mode.FULL;
+        List<BenchCase> cases = new ArrayList<>(BenchPlan.cases(mode, Kernels.get().name()));
+        if (only != null) {
+            cases.removeIf(c -> !c.name().startsWith("stream-read") && !c.name().contains(only));
+        }
+        PrintWriter table = json ? stderr : stdout;
+        long start = System.nanoTime();
+        List<Measured> measured = new ArrayList<>();
+        for (int i = 0; i < cases.size(); i++) {
+            BenchCase c = cases.get(i);
+            stderr.printf(Locale.ROOT, "[%d/%d] %s, %s floats, %d tensor%s, %s ... ", i + 1, cases.size(), c.name(),
+                    floats(c.floats()), c.tensors(), c.tensors() == 1 ? "" : "s", c.kernel());
+            stderr.flush();
+            Measured m;
+            try {
+                m = measure(c, mode);
+            } catch (RunnerException | RuntimeException e) {
+                stderr.println("failed");
+                stderr.println("gradclip bench: " + c.name() + " failed: " + rootMessage(e));
+                return 1;
+            }
+            stderr.printf(Locale.ROOT, "%.1f GB/s%n", gbps(c, m.bestMillis));
+            measured.add(m);
+        }
+        List<Paired> paired = new ArrayList<>();
+        if (only == null || "paired".contains(only) || only.contains("paired")) {
+            int[][] sets = mode == BenchPlan.Mode.SMOKE ? new int[][] {{BenchPlan.M1 / 4, 1}}
+                    : mode == BenchPlan.Mode.QUICK ? new int[][] {{BenchPlan.M64, 1}}
+                    : new int[][] {{BenchPlan.M16, 1}, {BenchPlan.M16, 200}, {BenchPlan.M64, 1}, {BenchPlan.M64, 200}};
+            int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : mode == BenchPlan.Mode.QUICK ? 10 : 15;
+            for (int[] set : sets) {
+                stderr.printf(Locale.ROOT, "[paired] read / clip / under-threshold interleaved, %s floats, %d tensor%s,"
+                        + " simd ... ", floats(set[0]), set[1], set[1] == 1 ? "" : "s");
+                stderr.flush();
+                try {
+                    Paired p = paired(set[0], set[1], rounds, mode == BenchPlan.Mode.SMOKE);
+                    stderr.printf(Locale.ROOT, "clip at %.0f%% of read speed%n", 100 * p.clipFraction());
+                    paired.add(p);
+                } catch (IOException | RuntimeException e) {
+                    stderr.println("failed");
+                    stderr.println("gradclip bench: paired measurement failed: " + rootMessage(e));
+                    return 1;
+                }
+            }
+        }
+        double bandwidth = 0;
+        double copy = 0;
+        List<BenchResult> results = new ArrayList<>();
+        for (Measured m : measured) {
+            if (m.c.name().startsWith("stream-read")) {
+                bandwidth = Math.max(bandwidth, gbps(m.c, m.bestMillis));
+            } else if (m.c.name().equals("copy")) {
+                copy = gbps(m.c, m.bestMillis);
+            }
+        }
+        for (Measured m : measured) {
+            if (m.c.name().startsWith("stream-read") || m.c.name().equals("copy")) {
+                continue;
+            }
+            double g = gbps(m.c, m.bestMillis);
+            results.add(new BenchResult(m.c.name(), m.c.floats(), m.c.tensors(), m.c.kernel(), round(g, 3),
+                    round(g / bandwidth, 4), m.bestMillis, m.meanMillis));
+        }
+        printTable(table, measured, bandwidth, copy, results, (System.nanoTime() - start) / 1e9);
+        printPaired(table, paired);
+        ObjectNode doc = toJson(bandwidth, copy, results, mode);
+        ArrayNode pairedJson = doc.putArray("paired");
+        for (Paired p : paired) {
+            ObjectNode o = pairedJson.addObject();
+            o.put("floats", p.floats());
+            o.put("tensors", p.tensors());
+            o.put("kernel", "simd");
+            o.put("read_ms", round(p.readMillis(), 4));
+            o.put("clip_ms", round(p.clipMillis(), 4));
+            o.put("under_threshold_ms", round(p.checkMillis(), 4));
+            o.put("clip_fraction_of_read", round(p.clipFraction(), 4));
+            o.put("under_threshold_read_passes", round(p.checkMillis() / p.readMillis(), 4));
+        }
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        if (json) {
+            stdout.println(mapper.writeValueAsString(doc));
+            stdout.flush();
+        }
+        if (out != null) {
+            write(mapper, doc);
+        }
+        return 0;
+    }
+
+    private int trainingOverhead() throws IOException {
+        if (steps < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--steps must be >= 1, got " + steps);
+        }
+        PrintWriter table = json ? stderr : stdout;
+        List<TrainingOverhead.Row> rows = TrainingOverhead.run(smoke ? 2 : 50, smoke ? 3 : steps, stderr);
+        table.println();
+        table.printf(Locale.ROOT, "%-18s %-12s %6s %10s %10s %8s%n", "workload", "method", "steps", "step ms",
+                "clip ms", "share");
+        for (TrainingOverhead.Row r : rows) {
+            table.printf(Locale.ROOT, "%-18s %-12s %6d %10.3f %10.3f %7.2f%%%n", r.workload(), r.method(), r.steps(),
+                    r.stepMillis(), r.clipMillis(), 100 * r.share());
+        }
+        table.flush();
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode doc = mapper.createObjectNode();
+        ArrayNode arr = doc.putArray("training_overhead");
+        for (TrainingOverhead.Row r : rows) {
+            ObjectNode o = arr.addObject();
+            o.put("workload", r.workload());
+            o.put("method", r.method());
+            o.put("steps", r.steps());
+            o.put("step_ms", round(r.stepMillis(), 4));
+            o.put("clip_ms", round(r.clipMillis(), 4));
+            o.put("share", round(r.share(), 5));
+        }
+        if (json) {
+            stdout.println(mapper.writeValueAsString(doc));
+            stdout.flush();
+        }
+        if (out != null) {
+            write(mapper, doc);
+        }
+        return 0;
+    }
+
+    private void write(ObjectMapper mapper, ObjectNode doc) throws IOException {
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Path tmp = Files.createTempFile(parent, ".bench", ".json");
+        mapper.writeValue(tmp.toFile(), doc);
+        Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        stderr.println("wrote " + out);
+    }
+
+    /**
+     * The paired measurement of one gradient set: best times of a streaming read, a global-norm clip
+     * and an under-threshold step, interleaved in one JVM.
+     */
+    private record Paired(int floats, int tensors, double readMillis, double clipMillis, double checkMillis) {
+        /** @return the clip's GB/s (12n bytes) over the read's (4n bytes) on the same data */
+        double clipFraction() {
+            return 3 * readMillis / clipMillis;
+        }
+    }
+
+    private static Paired paired(int floats, int tensors, int rounds, boolean inProcess) throws IOException {
+        if (inProcess) {
+            java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream old = System.out;
+            System.setOut(new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                PairedMain.main(new String[] {String.valueOf(floats), String.valueOf(tensors), String.valueOf(rounds)});
+            } finally {
+                System.setOut(old);
+            }
+            return parsePaired(floats, tensors, buffer.toString(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd", "-cp",
+                System.getProperty("java.class.path"), PairedMain.class.getName(), String.valueOf(floats),
+                String.valueOf(tensors), String.valueOf(rounds)));
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            int code = process.waitFor();
+            if (code != 0) {
+                throw new IllegalStateException("the forked JVM exited with code " + code);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroy();
+            throw new IllegalStateException("interrupted", e);
+        }
+        return parsePaired(floats, tensors, output);
+    }
+
+    private static Paired parsePaired(int floats, int tensors, String output) {
+        String[] f = output.trim().split("\\s+");
+        if (f.length != 3) {
+            throw new IllegalStateException("unexpected output of the paired measurement: '" + output.trim() + "'");
+        }
+        return new Paired(floats, tensors, Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]));
+    }
+
+    private static void printPaired(PrintWriter w, List<Paired> paired) {
+        if (paired.isEmpty()) {
+            return;
+        }
+        w.println();
+        w.println("Paired in one JVM (read, clip, under-threshold step interleaved on the same data; best of the rounds):");
+        w.printf(Locale.ROOT, "%7s %7s %10s %10s %10s %16s %20s%n", "floats", "tensors", "read ms", "clip ms",
+                "check ms", "clip GB/s / read", "check / read pass");
+        for (Paired p : paired) {
+            w.printf(Locale.ROOT, "%7s %7d %10.3f %10.3f %10.3f %15.0f%% %19.2fx%n", floats(p.floats()), p.tensors(),
+                    p.readMillis(), p.clipMillis(), p.checkMillis(), 100 * p.clipFraction(),
+                    p.checkMillis() / p.readMillis());
+        }
+        w.flush();
+    }
+
+    /** A case and its times. */
+    private record Measured(BenchCase c, double bestMillis, double meanMillis) {
+    }
+
+    private static Measured measure(BenchCase c, BenchPlan.Mode mode) throws RunnerException {
+        String pkg = BenchMain.class.getPackageName();
+        ChainedOptionsBuilder o = new OptionsBuilder()
+                .include("^" + Pattern.quote(pkg + "." + c.benchmark()) + "$")
+                .mode(org.openjdk.jmh.annotations.Mode.AverageTime)
+                .timeUnit(TimeUnit.MILLISECONDS)
+                .warmupIterations(mode.warmupIterations)
+                .warmupTime(TimeValue.milliseconds(100))
+                .measurementIterations(mode.measurementIterations)
+                .measurementTime(TimeValue.milliseconds(mode == BenchPlan.Mode.SMOKE ? 5 : 100))
+                .forks(mode == BenchPlan.Mode.SMOKE ? 0 : 1)
+                .jvmArgsAppend(c.jvmArgs().toArray(new String[0]))
+                .shouldFailOnError(true)
+                .verbosity(VerboseMode.SILENT);
+        for (Map.Entry<String, String> p : c.params().entrySet()) {
+            o.param(p.getKey(), p.getValue());
+        }
+        Collection<RunResult> runs;
+        try (QuietStreams quiet = new QuietStreams()) {
+            runs = new Runner(o.build()).run();
+        }
+        if (runs.size() != 1) {
+            throw new IllegalStateException("expected one result for " + c.benchmark() + " " + c.params() + ", got "
+                    + runs.size());
+        }
+        RunResult run = runs.iterator().next();
+        double best = Double.POSITIVE_INFINITY;
+        for (BenchmarkResult br : run.getBenchmarkResults()) {
+            for (IterationResult ir : br.getIterationResults()) {
+                best = Math.min(best, ir.getPrimaryResult().getScore());
+            }
+        }
+        return new Measured(c, best, run.getPrimaryResult().getScore());
+    }
+
+    private static double gbps(BenchCase c, double millis) {
+        return c.bytes() / (millis * MS);
+    }
+
+    private static double round(double x, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(x * f) / f;
+    }
+
+    private static String floats(long n) {
+        return n % (1 << 20) == 0 ? (n >> 20) + "M" : n % 1024 == 0 ? (n >> 10) + "K" : String.valueOf(n);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    private void printTable(PrintWriter w, List<Measured> measured, double bandwidth, double copy,
+            List<BenchResult> results, double seconds) {
+        w.println();
+        w.printf(Locale.ROOT, "%s, %d cores, %s%n", Machine.cpuModel(), Runtime.getRuntime().availableProcessors(),
+                Machine.java());
+        w.printf(Locale.ROOT, "streaming read %.1f GB/s (best of start and end), copy %.1f GB/s (read + write"
+                + " counted)%n", bandwidth, copy);
+        for (Measured m : measured) {
+            if (m.c.name().startsWith("stream-read")) {
+                w.printf(Locale.ROOT, "  %s: %.1f GB/s (%s floats)%n", m.c.name(), gbps(m.c, m.bestMillis),
+                        floats(m.c.floats()));
+            }
+        }
+        w.println();
+        w.printf(Locale.ROOT, "%-28s %7s %7s %-8s %6s %10s %10s %8s %8s%n", "benchmark", "floats", "tensors",
+                "kernel", "bytes", "best ms", "mean ms", "GB/s", "of read");
+        for (BenchResult r : results) {
+            BenchCase c = measured.stream().filter(m -> m.c.name().equals(r.name()) && m.c.floats() == r.floats()
+                    && m.c.tensors() == r.tensors() && m.c.kernel().equals(r.kernel())).findFirst().orElseThrow().c;
+            w.printf(Locale.ROOT, "%-28s %7s %7d %-8s %5dn %10.3f %10.3f %8.1f %7.0f%%%n", r.name(),
+                    floats(r.floats()), r.tensors(), r.kernel(), c.bytesPerFloat(), r.bestMillis(), r.meanMillis(),
+                    r.gbps(), 100 * r.fractionOfBandwidth());
+        }
+        w.printf(Locale.ROOT, "%n%d rows in %.0f s. GB/s = bytes the operation must move / best iteration's time per"
+                + " call; 'of read' = GB/s / streaming read.%n", results.size(), seconds);
+        w.flush();
+    }
+
+    private static ObjectNode toJson(double bandwidth, double copy, List<BenchResult> results,
+            BenchPlan.Mode mode) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode doc = mapper.createObjectNode();
+        doc.put("bandwidth_gbps", round(bandwidth, 3));
+        doc.put("copy_gbps", round(copy, 3));
+        ArrayNode rows = doc.putArray("results");
+        for (BenchResult r : results) {
+            rows.add(mapper.valueToTree(r));
+        }
+        ObjectNode machine = doc.putObject("machine");
+        machine.put("cpu", Machine.cpuModel());
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("java", Machine.java());
+        doc.put("mode", mode.name().toLowerCase(Locale.ROOT));
+        return doc;
+    }
+}

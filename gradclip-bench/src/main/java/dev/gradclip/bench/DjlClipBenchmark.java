@@ -1,0 +1,155 @@
+package dev.gradclip.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.gradclip.ClipReport;
+import dev.gradclip.Clippers;
+import dev.gradclip.djl.DjlGradients;
+import java.nio.FloatBuffer;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Global-norm clipping of NDArray gradients on DJL's PyTorch engine (CPU), on the same data as the
+ * array benchmarks, two ways:
+ * <ul>
+ *   <li>{@link #gradclipDjl}: gradclip's {@code DjlGradients} backend under
+ *       {@code Clippers.globalNorm(c)}, as a DJL user calls it;</li>
+ *   <li>{@link #libtorchOps}: the peer, the operation composed from libtorch ops through DJL as
+ *       PyTorch's {@code torch.nn.utils.clip_grad_norm_} does it on CPU: a norm per tensor, the norm
+ *       of their stack, {@code coef = min(c / (total + 1e-6), 1)} kept on the device, and an in-place
+ *       multiply of every tensor by it.</li>
+ * </ul>
+ * Both read the gradients once for the norm and read and write them once for the scale, counted as
+ * {@code 12n} bytes. Each call clips to half the starting norm; an untimed setup restores the
+ * gradients before every call. Temporaries of a call live in a sub-manager closed by the call, as a
+ * training loop must do.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 300, timeUnit = TimeUnit.MILLISECONDS)
+@Measurement(iterations = 5, time = 300, timeUnit = TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx2g", "-Dai.djl.offline=true"})
+@State(Scope.Benchmark)
+public class DjlClipBenchmark {
+
+    /** PyTorch's {@code clip_grad_norm_} adds this to the total norm before dividing. */
+    static final float PYTORCH_EPSILON = 1e-6f;
+
+    /** Total elements. */
+    @Param({"16777216"})
+    public int floats;
+
+    /** Number of tensors the elements are split into. */
+    @Param({"1", "200"})
+    public int tensors;
+
+    private NDManager manager;
+    private float[][] pristine;
+    private NDArray[] grads;
+    private double threshold;
+
+    /** Creates the NDArrays from the same data as the array benchmarks and warms both paths up. */
+    @Setup(Level.Trial)
+    public void setUp() {
+        manager = NDManager.newBaseManager();
+        warmUp();
+        pristine = Workloads.uniform(Workloads.split(floats, tensors), ClipData.GRADIENT_SEED);
+        grads = create(pristine);
+        double norm = Clippers.globalNorm(Double.MAX_VALUE).clip(view(grads)).normBefore();
+        threshold = norm / 2;
+    }
+
+    private void warmUp() {
+        float[][] small = Workloads.uniform(Workloads.split(4 * 8 * Workloads.ROW, 4), 99);
+        NDArray[] g = create(small);
+        for (int i = 0; i < 300; i++) {
+            Clippers.globalNorm(1e-3).clip(view(g));
+            clipLikePyTorch(g, 1e-3);
+        }
+        for (NDArray a : g) {
+            a.close();
+        }
+    }
+
+    private NDArray[] create(float[][] data) {
+        NDArray[] out = new NDArray[data.length];
+        for (int t = 0; t < data.length; t++) {
+            out[t] = manager.create(data[t], new Shape(data[t].length / Workloads.ROW, Workloads.ROW));
+        }
+        return out;
+    }
+
+    private static DjlGradients view(NDArray[] grads) {
+        DjlGradients.Builder b = DjlGradients.builder();
+        for (int t = 0; t < grads.length; t++) {
+            b.addGradient("layer" + t + ".weight", "layer" + t, grads[t], null);
+        }
+        return b.build();
+    }
+
+    /** Restores the gradients (not timed). */
+    @Setup(Level.Invocation)
+    public void restore() {
+        for (int t = 0; t < grads.length; t++) {
+            grads[t].set(FloatBuffer.wrap(pristine[t]));
+        }
+    }
+
+    /** Frees the native memory. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        manager.close();
+    }
+
+    /** @return the report of gradclip's global-norm clip on the NDArrays */
+    @Benchmark
+    public ClipReport gradclipDjl() {
+        return Clippers.globalNorm(threshold).clip(view(grads));
+    }
+
+    /** @return the pre-clip total norm, as PyTorch's {@code clip_grad_norm_} returns it */
+    @Benchmark
+    public float libtorchOps() {
+        return clipLikePyTorch(grads, threshold);
+    }
+
+    /**
+     * {@code clip_grad_norm_} for {@code norm_type = 2} on CPU, op for op: per-tensor
+     * {@code vector_norm}, {@code stack}, {@code vector_norm}, {@code max_norm / (total + 1e-6)},
+     * {@code clamp(max = 1)}, {@code mul_} on every gradient (also when the coefficient is 1).
+     */
+    private float clipLikePyTorch(NDArray[] g, double maxNorm) {
+        try (NDManager sub = manager.newSubManager()) {
+            NDList norms = new NDList(g.length);
+            for (NDArray a : g) {
+                NDArray n = a.norm();
+                n.attach(sub);
+                norms.add(n);
+            }
+            NDArray total = NDArrays.stack(norms).norm();
+            total.attach(sub);
+            NDArray coef = total.add(PYTORCH_EPSILON).getNDArrayInternal().rdiv((float) maxNorm).minimum(1f);
+            coef.attach(sub);
+            for (NDArray a : g) {
+                a.muli(coef);
+            }
+            return total.getFloat();
+        }
+    }
+}

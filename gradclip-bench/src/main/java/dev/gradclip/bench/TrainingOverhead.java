@@ -1,0 +1,181 @@
+package dev.gradclip.bench;
+
+import dev.gradclip.ClipReport;
+import dev.gradclip.Clipper;
+import dev.gradclip.Clippers;
+import dev.gradclip.NonFinitePolicy;
+import dev.gradclip.djl.DjlGradients;
+import dev.gradclip.djl.tasks.RnnInit;
+import dev.gradclip.djl.tasks.RnnWorkload;
+import dev.gradclip.djl.tasks.SequenceTask;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The share of a training step spent clipping, per method, on real DJL training steps (PyTorch
+ * engine, CPU): each step is timed in three parts, forward and backward, clipping (building the
+ * {@code DjlGradients} view and {@code clip}), and the optimizer update, so the share is measured
+ * inside the same steps rather than as a difference of two noisy step times. The baseline (no
+ * clipping) is run too, for its step time.
+ *
+ * <p>Workloads: the 50-unit tanh RNN on the adding problem (T = 50, batch 20, weights N(0, 0.3²),
+ * SGD lr 0.05; lab-tasks.md), and, when Debian's {@code dataset-fashion-mnist} is installed, a
+ * 784-256-10 ReLU MLP on Fashion-MNIST (batch 64, SGD lr 0.1). Methods: global norm (c = 1), AGC
+ * (λ = 0.01, arXiv:2102.06171) and ZClip (defaults, arXiv:2504.02507), all with the {@code SKIP}
+ * policy so a divergent step is skipped instead of ending the measurement.
+ *
+ * <p>libtorch runs on one intra-op thread unless {@code -Dai.djl.pytorch.num_threads} says
+ * otherwise: on two cores shared with other processes, its OpenMP threads wait for each other at
+ * every parallel op and a step's time swings by an order of magnitude.
+ */
+final class TrainingOverhead {
+
+    /** One measured workload and method. */
+    record Row(String workload, String method, int steps, double stepMillis, double clipMillis, double share) {
+    }
+
+    /** A training step driven in parts. */
+    interface Steps extends AutoCloseable {
+        /** Forward and backward on batch {@code i}. */
+        void forwardBackward(long i);
+
+        /** @return the gradients, after backward */
+        DjlGradients gradients();
+
+        /** Applies the update. */
+        void applyUpdate();
+
+        /** Drops the gradients without updating. */
+        void skipUpdate();
+
+        @Override
+        void close();
+    }
+
+    private TrainingOverhead() {
+    }
+
+    /** @return the methods measured, by name ({@code null} for the baseline) */
+    static Map<String, Supplier<Clipper>> methods() {
+        Map<String, Supplier<Clipper>> m = new LinkedHashMap<>();
+        m.put("none", () -> null);
+        m.put("global-norm", () -> Clippers.globalNorm(1.0).withNonFinitePolicy(NonFinitePolicy.SKIP));
+        m.put("agc", () -> Clippers.agc(0.01).withNonFinitePolicy(NonFinitePolicy.SKIP));
+        m.put("zclip", () -> Clippers.zClip().withNonFinitePolicy(NonFinitePolicy.SKIP));
+        return m;
+    }
+
+    /**
+     * Measures every workload and method.
+     *
+     * @param warmup   untimed steps first (JIT, allocator, ZClip's warm-up)
+     * @param steps    timed steps
+     * @param progress where to print one line per row
+     * @return the rows
+     */
+    static List<Row> run(int warmup, int steps, PrintWriter progress) {
+        setDefault("ai.djl.offline", "true");
+        setDefault("ai.djl.pytorch.num_threads", "1");
+        setDefault("ai.djl.pytorch.num_interop_threads", "1");
+        List<Row> rows = new ArrayList<>();
+        for (Map.Entry<String, Supplier<Clipper>> m : methods().entrySet()) {
+            try (Steps s = rnn()) {
+                rows.add(measure("rnn-adding", m.getKey(), m.getValue().get(), s, warmup, steps, progress));
+            }
+        }
+        if (FashionMnistSteps.available()) {
+            for (Map.Entry<String, Supplier<Clipper>> m : methods().entrySet()) {
+                try (Steps s = new FashionMnistSteps()) {
+                    rows.add(measure("fashion-mnist-mlp", m.getKey(), m.getValue().get(), s, warmup, steps,
+                            progress));
+                }
+            }
+        } else {
+            progress.println("fashion-mnist: " + FashionMnistSteps.DIR + " not found (Debian package"
+                    + " dataset-fashion-mnist); skipped");
+        }
+        return rows;
+    }
+
+    private static void setDefault(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    private static Row measure(String workload, String method, Clipper clipper, Steps s, int warmup, int steps,
+            PrintWriter progress) {
+        long stepNanos = 0;
+        long clipNanos = 0;
+        for (int i = 0; i < warmup + steps; i++) {
+            long t0 = System.nanoTime();
+            s.forwardBackward(i);
+            long t1 = System.nanoTime();
+            boolean skip = false;
+            if (clipper != null) {
+                ClipReport r = clipper.clip(s.gradients());
+                skip = r.skipped();
+            }
+            long t2 = System.nanoTime();
+            if (skip) {
+                s.skipUpdate();
+            } else {
+                s.applyUpdate();
+            }
+            long t3 = System.nanoTime();
+            if (i >= warmup) {
+                stepNanos += t3 - t0;
+                clipNanos += t2 - t1;
+            }
+        }
+        Row row = new Row(workload, method, steps, stepNanos / 1e6 / steps, clipNanos / 1e6 / steps,
+                (double) clipNanos / stepNanos);
+        progress.printf(Locale.ROOT, "%s %s: step %.3f ms, clipping %.3f ms (%.2f%%)%n", workload, method,
+                row.stepMillis(), row.clipMillis(), 100 * row.share());
+        progress.flush();
+        return row;
+    }
+
+    private static Steps rnn() {
+        RnnWorkload w = RnnWorkload.builder()
+                .setTask(SequenceTask.ADDING)
+                .optLength(50)
+                .optHiddenSize(50)
+                .optBatchSize(20)
+                .optInit(RnnInit.normal(0.3))
+                .optLearningRate(0.05f)
+                .optSeed(1)
+                .build();
+        return new Steps() {
+            @Override
+            public void forwardBackward(long i) {
+                w.forwardBackward(w.batch(i));
+            }
+
+            @Override
+            public DjlGradients gradients() {
+                return w.gradients();
+            }
+
+            @Override
+            public void applyUpdate() {
+                w.applyUpdate();
+            }
+
+            @Override
+            public void skipUpdate() {
+                w.skipUpdate();
+            }
+
+            @Override
+            public void close() {
+                w.close();
+            }
+        };
+    }
+}
