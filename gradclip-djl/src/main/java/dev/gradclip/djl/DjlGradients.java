@@ -47,10 +47,12 @@ import java.util.Set;
  * norms come back in one transfer. Generic p-norms divide by the largest magnitude first, so no power
  * overflows. No gradient or parameter tensor is ever copied to the Java heap.
  *
- * <p><b>Memory.</b> Every primitive works inside a sub-manager of the first copy's manager and closes
- * it before returning: every {@code NDArray} it creates, including the gradient handles DJL's
- * {@link NDArray#getGradient()} returns, is closed. A long run therefore keeps native memory flat;
- * {@code SoakRun} measures it.
+ * <p><b>Memory.</b> Every intermediate NDArray a primitive creates is closed before it returns (the
+ * frequent primitives close each one as soon as it is used; the others work in a sub-manager closed
+ * at the end of the call). The gradient handles DJL's {@link NDArray#getGradient()} makes (a new one
+ * per call) are fetched once and kept, with the scaling factor, in a sub-manager until
+ * {@link #close()}; a view dropped without {@code close()} is released by a {@link Cleaner}. A long
+ * run therefore keeps native memory flat; {@code SoakRun} measures it.
  *
  * <p><b>Several devices.</b> When a parameter has a copy on each of several devices (DJL's
  * {@code ParameterStore} does this for multi-device training), its gradient is the <em>sum</em> of the
@@ -66,8 +68,9 @@ import java.util.Set;
  *       then edit the first; the parameter server's sum then equals the edited sum.</li>
  * </ul>
  *
- * <p>Instances are views for one step: build one after backward and drop it after clipping (it holds
- * no native memory of its own). Not thread-safe.
+ * <p>Use: build a view once per model, clip after each backward, and {@link #close()} it after the
+ * update; it fetches the handles again at the next use ({@link ClippedTrainer} and
+ * {@link GradientClipListener} do this). Not thread-safe.
  */
 public final class DjlGradients implements Gradients, AutoCloseable {
 
@@ -109,7 +112,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
      *                        that a parameter whose array is replaced (a checkpoint loaded) is followed
      */
     private record Entry(String name, String group, Shape shape, NDArray[] parameterCopies,
-            NDArray[] gradientCopies, NDArray parameter, Parameter source) {
+            NDArray[] gradientCopies, NDArray parameter, Parameter source, Device[] devices) {
 
         int copies() {
             return gradientCopies != null ? gradientCopies.length : parameterCopies.length;
@@ -178,7 +181,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         for (NamedParameter p : parameters(block)) {
             b.addParameter(p.name, p.group, p.parameter.getArray());
             Entry e = b.entries.remove(b.entries.size() - 1);
-            b.entries.add(new Entry(e.name, e.group, e.shape, e.parameterCopies, null, e.parameter, p.parameter));
+            b.entries.add(new Entry(e.name, e.group, e.shape, e.parameterCopies, null, e.parameter, p.parameter,
+                    e.devices));
         }
         return b.build();
     }
@@ -285,12 +289,13 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             for (int t = 0; t < n; t++) {
                 NDArray g = summedOrHandle(t);
                 try {
-                    results[t] = fastNorm(g, p);
+                    results[t] = fastNorm(t, g, p);
                 } finally {
                     closeIfTemporary(t, g);
                 }
-                device = device == null ? results[t].getDevice() : device;
-                if (!results[t].getDevice().equals(device)) {
+                Device here = entries[t].shape.size() == 0 ? sessionDevice() : entries[t].devices[0];
+                device = device == null ? here : device;
+                if (!here.equals(device)) {
                     NDArray moved = results[t].toDevice(device, false);
                     results[t].close();
                     results[t] = moved;
@@ -309,8 +314,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     }
 
     /** The p-norm (p = 1, 2, ∞) of {@code g} as a new {@code float64} scalar; closes its intermediates. */
-    private NDArray fastNorm(NDArray g, double p) {
-        if (g.size() == 0) {
+    private NDArray fastNorm(int tensor, NDArray g, double p) {
+        if (entries[tensor].shape.size() == 0) {
             return sessionManager().create(0.0);
         }
         try (NDArray x = g.toType(DataType.FLOAT64, false)) {
@@ -431,16 +436,18 @@ public final class DjlGradients implements Gradients, AutoCloseable {
 
     @Override
     public void scale(int tensor, double factor) {
+        Entry e = entries[tensor];
+        if (e.shape.size() == 0) {
+            return;
+        }
         NDArray f = factor((float) factor);
-        for (NDArray g : handles(tensor)) {
-            if (g.size() == 0) {
-                continue;
-            }
-            if (g.getDevice().equals(f.getDevice())) {
-                g.muli(f);
+        NDArray[] h = handles(tensor);
+        for (int i = 0; i < h.length; i++) {
+            if (e.devices[i].equals(sessionDevice())) {
+                h[i].muli(f);
             } else {
-                try (NDArray there = f.toDevice(g.getDevice(), true)) {
-                    g.muli(there);
+                try (NDArray there = f.toDevice(e.devices[i], true)) {
+                    h[i].muli(there);
                 }
             }
         }
@@ -541,13 +548,15 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         Arrays.fill(broadcast, 1);
         broadcast[0] = units;
         try (NDArray flat = sessionManager().create(f); NDArray unitFactors = flat.reshape(broadcast)) {
-            for (NDArray g : handles(tensor)) {
+            NDArray[] h = handles(tensor);
+            Device[] devices = entries[tensor].devices;
+            for (int i = 0; i < h.length; i++) {
                 // a factor of exactly 1 leaves its unit's bits unchanged, as GradientSet's skipped write does
-                if (unitFactors.getDevice().equals(g.getDevice())) {
-                    g.muli(unitFactors);
+                if (devices[i].equals(sessionDevice())) {
+                    h[i].muli(unitFactors);
                 } else {
-                    try (NDArray there = unitFactors.toDevice(g.getDevice(), true)) {
-                        g.muli(there);
+                    try (NDArray there = unitFactors.toDevice(devices[i], true)) {
+                        h[i].muli(there);
                     }
                 }
             }
@@ -620,10 +629,14 @@ public final class DjlGradients implements Gradients, AutoCloseable {
 
     private NDManager sessionManager() {
         if (session.manager == null || !session.manager.isOpen()) {
-            NDArray anchor = anchor(0);
-            session.manager = anchor.getManager().newSubManager(anchor.getDevice());
+            session.manager = anchor(0).getManager().newSubManager(sessionDevice());
         }
         return session.manager;
+    }
+
+    /** The device of the session's arrays (factors, results): the first tensor's first copy's. */
+    private Device sessionDevice() {
+        return entries[0].devices[0];
     }
 
     private NDArray anchor(int tensor) {
@@ -661,7 +674,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         if (copies.length == 1 || reduced[tensor]) {
             return copies[0];
         }
-        Device d = copies[0].getDevice();
+        Device d = entries[tensor].devices[0];
         NDArray sum = null;
         for (int i = 1; i < copies.length; i++) {
             NDArray other = copies[i].toDevice(d, false);
@@ -689,7 +702,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     /** A manager for one call of a less frequent primitive; everything made in it closes with it. */
     private NDManager scratch(int tensor) {
         NDManager parent = sessionManager();
-        return parent.newSubManager(anchor(tensor).getDevice());
+        return parent.newSubManager(entries[tensor].devices[0]);
     }
 
     /**
@@ -777,7 +790,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                             + " call setRequiresGradient(true) on it (DJL blocks do this for trainable parameters)");
                 }
             }
-            entries.add(new Entry(name, group, copies[0].getShape(), copies.clone(), null, copies[0], null));
+            entries.add(new Entry(name, group, copies[0].getShape(), copies.clone(), null, copies[0], null,
+                    devices(copies)));
             return this;
         }
 
@@ -811,8 +825,18 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                 throw new IllegalArgumentException("tensor '" + name + "' has gradient shape " + copies[0].getShape()
                         + " but parameter shape " + parameter.getShape());
             }
-            entries.add(new Entry(name, group, copies[0].getShape(), null, copies.clone(), parameter, null));
+            entries.add(new Entry(name, group, copies[0].getShape(), null, copies.clone(), parameter, null,
+                    devices(copies)));
             return this;
+        }
+
+        /** Devices are read once here: each read is a native call, too slow for every step. */
+        private static Device[] devices(NDArray[] copies) {
+            Device[] d = new Device[copies.length];
+            for (int i = 0; i < d.length; i++) {
+                d[i] = copies[i].getDevice();
+            }
+            return d;
         }
 
         private void check(String name, String group, NDArray[] copies) {
