@@ -45,6 +45,7 @@ public final class CheckpointStore {
     private static final Pattern NAME = Pattern.compile("checkpoint-(\\d{1,19})\\.gcp");
     private static final String TEMP_PREFIX = ".checkpoint-";
     private static final String TEMP_SUFFIX = ".tmp";
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private final Path directory;
     private final int keep;
@@ -113,10 +114,12 @@ public final class CheckpointStore {
         Files.createDirectories(directory);
         deleteStaleTemporaries();
         Path target = fileFor(checkpoint.step());
-        Path temp = Files.createTempFile(directory, TEMP_PREFIX + checkpoint.step() + "-", TEMP_SUFFIX);
+        // not Files.createTempFile: its owner-only permissions would differ from the run's other files
+        Path temp = directory.resolve(TEMP_PREFIX + checkpoint.step() + "-"
+                + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE) + TEMP_SUFFIX);
         try {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                    StandardOpenOption.CREATE_NEW)) {
                 ByteBuffer buf = ByteBuffer.wrap(bytes);
                 while (buf.hasRemaining()) {
                     ch.write(buf);
