@@ -158,6 +158,12 @@ public final class GradientSet implements Gradients {
     }
 
     @Override
+    public void set(int tensor, long index, float value) {
+        float[] a = tensors[tensor].grad;
+        a[(int) Objects.checkIndex(index, (long) a.length)] = value;
+    }
+
+    @Override
     public long zeroNonFinite(int tensor) {
         float[] a = tensors[tensor].grad;
         return kernels.zeroNonFinite(a, 0, a.length);

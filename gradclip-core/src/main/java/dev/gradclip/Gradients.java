@@ -91,6 +91,18 @@ public interface Gradients {
     float get(int tensor, long index);
 
     /**
+     * Writes one gradient element. Clippers never call it; it exists for fault injection
+     * ({@code dev.gradclip.faults.FaultInjector} puts a NaN or an infinity into one element) and for
+     * tests, and costs one small write on every backend.
+     *
+     * @param tensor tensor number
+     * @param index  flat (row-major) element index, {@code 0 ≤ index < size(tensor)}
+     * @param value  the value to store, NaN and infinities included
+     * @throws IndexOutOfBoundsException if {@code tensor} or {@code index} is out of range
+     */
+    void set(int tensor, long index, float value);
+
+    /**
      * Replaces every NaN and infinite element of the tensor with 0; finite elements are unchanged.
      *
      * @param tensor tensor number

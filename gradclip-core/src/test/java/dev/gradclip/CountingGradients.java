@@ -67,6 +67,11 @@ final class CountingGradients implements Gradients {
     }
 
     @Override
+    public void set(int tensor, long index, float value) {
+        d.set(tensor, index, value);
+    }
+
+    @Override
     public long zeroNonFinite(int tensor) {
         return d.zeroNonFinite(tensor);
     }

@@ -225,6 +225,11 @@ class GradClipTest {
         }
 
         @Override
+        public void set(int tensor, long index, float value) {
+            inner.set(tensor, index, value);
+        }
+
+        @Override
         public long zeroNonFinite(int tensor) {
             writes++;
             return inner.zeroNonFinite(tensor);

@@ -1,8 +1,10 @@
 package dev.gradclip.cli;
 
+import dev.gradclip.checkpoint.CheckpointStore;
 import dev.gradclip.cli.report.HtmlReport;
 import dev.gradclip.cli.run.OutputFolder;
 import dev.gradclip.cli.run.Progress;
+import dev.gradclip.cli.run.RunControl;
 import dev.gradclip.cli.run.RunPlan;
 import dev.gradclip.cli.run.RunResult;
 import dev.gradclip.cli.run.Trainer;
@@ -32,8 +34,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--task", required = true, paramLabel = "TASK",
-            description = "The workload: ${COMPLETION-CANDIDATES}.", completionCandidates = TaskNames.class)
+    @Option(names = "--task", paramLabel = "TASK",
+            description = "The workload: ${COMPLETION-CANDIDATES} (required unless --resume).",
+            completionCandidates = TaskNames.class)
     String task;
 
     @Option(names = "--clip", paramLabel = "SPEC", description = "Clip spec (default: the task's; see below).")
@@ -52,18 +55,41 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    @Mixin
+    FaultOptions faults;
+
     @Override
     public Integer call() {
+        if (faults.resume != null) {
+            return ResumeRun.resume(this, faults.resume);
+        }
+        List<String> all = spec.commandLine().getParseResult().originalArgs();
+        // the parse result holds the whole command line; the run's options follow the subcommand's name
+        return run(null, all.subList(all.indexOf(spec.name()) + 1, all.size()));
+    }
+
+    /**
+     * Trains, from the start or from a checkpoint.
+     *
+     * @param from    the checkpoint to continue from, or {@code null}
+     * @param options the options the run was started with (saved in its checkpoints)
+     * @return the exit code
+     */
+    int run(CheckpointStore.Loaded from, List<String> options) {
+        if (task == null) {
+            throw new UsageException("Missing required option: '--task=TASK'");
+        }
         PrintWriter out = spec.commandLine().getOut();
         Task t = Tasks.byName(task);
         ClipSpec c = Specs.clip(clip, t);
         OptimizerSpec o = Specs.optimizer(optimizer, t);
         TaskSettings settings = taskOptions.settings(t, seed);
+        RunControl control = faults.control(seed, options, from);
         OutputFolder folder = OutputFolder.prepare(output.folder("train"));
         Progress.Factory progress = output.noProgress ? Progress.none() : Progress.bar(spec.commandLine().getErr());
         RunResult r;
         try {
-            r = new Trainer(progress).train(new RunPlan(c.label(), t, settings, c, o), folder);
+            r = new Trainer(progress).train(new RunPlan(c.label(), t, settings, c, o), folder, control);
         } finally {
             if (java.nio.file.Files.isRegularFile(folder.path().resolve(Trainer.SUMMARY))) {
                 HtmlReport.rebuild(folder.path(), "gradclip train: " + t.name() + " with " + c.label());

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -387,6 +388,27 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         try (NDManager sub = scratch(tensor)) {
             NDArray g = summedGradient(tensor, sub);
             return g.reshape(-1).getFloat(index);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>With several device copies, the copies are first reduced into the first one (see the class
+     * comment), so that the summed gradient holds {@code value} at {@code index}.
+     */
+    @Override
+    public void set(int tensor, long index, float value) {
+        Shape shape = entries[tensor].shape;
+        Objects.checkIndex(index, shape.size());
+        long[] coordinates = new long[shape.dimension()];
+        long rest = index;
+        for (int d = coordinates.length - 1; d >= 0; d--) {
+            coordinates[d] = rest % shape.get(d);
+            rest /= shape.get(d);
+        }
+        try (NDManager sub = scratch(tensor)) {
+            reducedGradient(tensor, sub).set(new NDIndex(coordinates), value);
         }
     }
 

@@ -45,71 +45,82 @@ public final class Trainer {
      * @throws NonFiniteStepException when a gradient is non-finite under {@code +throw-nonfinite}
      */
     public RunResult train(RunPlan plan, OutputFolder folder) {
+        return train(plan, folder, RunControl.none());
+    }
+
+    /**
+     * Trains the plan with checkpoints, a resume point or fault injection, and writes its files into
+     * {@code folder}. A resumed run continues after the checkpoint's step and ends with the same
+     * metrics, parameters and summary (wall time aside) as a run never interrupted.
+     *
+     * @param plan    the run
+     * @param folder  its output folder
+     * @param control checkpoints, resume point and faults
+     * @return the outcome
+     * @throws NonFiniteStepException when a gradient is non-finite under {@code +throw-nonfinite}
+     *                                (after a final checkpoint, when checkpointing)
+     */
+    public RunResult train(RunPlan plan, OutputFolder folder, RunControl control) {
         long start = System.nanoTime();
         int steps = plan.settings().steps();
         int window = Math.max(1, plan.task().defaults().lossWindow());
-        double[] losses = new double[steps];
-        double[] gradNorms = new double[steps];
-        double[][] layerNorms = null;
+        RunProgress p = null;
         List<String> layers;
-        long clipped = 0;
-        long skipped = 0;
-        int done = 0;
-        boolean diverged = false;
-        long divergedAt = 0;
-        double firstLoss = Double.NaN;
         String error = null;
         NonFiniteStepException failure = null;
         Evaluation evaluation;
-        try (MetricsWriter metrics = new MetricsWriter(folder);
-                TaskRun run = plan.task().start(plan.settings(), plan.clip().newClipper(), plan.optimizer())) {
+        try (MetricsWriter metrics = control.openMetrics(folder);
+                TaskRun run = plan.task().start(plan.settings(), control.wrap(plan.clip().newClipper()),
+                        plan.optimizer())) {
             layers = run.layers();
-            layerNorms = new double[layers.size()][steps];
+            p = new RunProgress(steps, layers.size());
+            int first = control.resume(run, p);
             try (Progress bar = progress.start(plan.name(), steps)) {
-                for (int s = 1; s <= steps; s++) {
+                for (int s = first; s <= steps && !p.diverged; s++) {
                     StepResult r;
+                    control.beforeStep(s);
                     try {
                         r = run.step(s);
                     } catch (NonFiniteGradientException e) {
                         failure = new NonFiniteStepException(plan.name(), s, e);
                         error = failure.getMessage();
-                        diverged = true;
-                        divergedAt = s;
                         break;
                     }
                     ClipReport rep = r.report();
-                    losses[done] = r.loss();
-                    gradNorms[done] = rep.normBefore();
-                    double[] ln = r.layerNorms();
-                    for (int l = 0; l < ln.length; l++) {
-                        layerNorms[l][done] = ln[l];
-                    }
-                    done++;
-                    clipped += rep.clipped() ? 1 : 0;
-                    skipped += rep.skipped() ? 1 : 0;
+                    p.record(r.loss(), rep.normBefore(), r.layerNorms(), rep.clipped(), rep.skipped());
                     metrics.write(row(s, r, layers));
                     bar.update(s, r.loss());
-                    if (s == 1) {
-                        firstLoss = r.loss();
+                    if (isDivergent(r.loss(), p.firstLoss)) {
+                        p.diverged = true;
+                        p.divergedAt = s;
                     }
-                    if (isDivergent(r.loss(), firstLoss)) {
-                        diverged = true;
-                        divergedAt = s;
-                        break;
-                    }
+                    control.afterStep(s, run, p, metrics);
                 }
             }
-            evaluation = diverged ? new Evaluation(run.evaluate().metric(), Double.NaN, false) : run.evaluate();
+            // after a step that threw this is still the state of the last completed step: it changed nothing
+            control.finish(run, p, metrics);
+            if (failure != null) {
+                p.diverged = true;
+                p.divergedAt = failure.step();
+            }
+            evaluation = p.diverged ? new Evaluation(run.evaluate().metric(), Double.NaN, false) : run.evaluate();
             metrics.commit();
+        } finally {
+            if (p != null) {
+                p.closeLog();
+            }
         }
-        double finalLoss = diverged ? Double.NaN : mean(losses, Math.max(0, done - window), done);
-        LayerHealth health = new LayerHealth(layers, layerNorms, done);
+        int done = p.done;
+        double finalLoss = p.diverged ? Double.NaN : mean(p.losses, Math.max(0, done - window), done);
+        LayerHealth health = new LayerHealth(layers, p.layerNorms, done);
         double wall = (System.nanoTime() - start) / 1e9;
         RunResult result = new RunResult(plan.name(), plan.task().name(), plan.clip().label(), plan.optimizer().text(),
-                plan.settings().seed(), steps, done, firstLoss, finalLoss, evaluation, diverged, divergedAt, clipped,
-                skipped, wall, layers, health.exploding(), health.vanishing(), error,
-                Arrays.copyOf(gradNorms, done));
-        folder.write(SUMMARY, Json.pretty(result.toSummary()));
+                plan.settings().seed(), steps, done, p.firstLoss, finalLoss, evaluation, p.diverged, p.divergedAt,
+                p.clipped, p.skipped, wall, layers, health.exploding(), health.vanishing(), error,
+                Arrays.copyOf(p.gradNorms, done));
+        Map<String, Object> summary = result.toSummary();
+        control.addTo(summary);
+        folder.write(SUMMARY, Json.pretty(summary));
         if (failure != null) {
             throw new NonFiniteStepException(failure, result);
         }

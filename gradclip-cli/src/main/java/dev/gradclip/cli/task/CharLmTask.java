@@ -107,7 +107,7 @@ public final class CharLmTask implements Task {
         private final int batch;
         private final int evalSequences;
         private final int trainEnd;
-        private final Random random;
+        private Random random;
 
         Run(Model model, Trainer trainer, Clipper clipper, TextCorpus corpus, int length, int batch, int evalSequences,
                 long seed) {
@@ -134,6 +134,16 @@ public final class CharLmTask implements Task {
             }
             return new NDList[] {new NDList(m.create(x, new Shape(n, length, v))),
                 new NDList(m.create(y, new Shape((long) n * length)))};
+        }
+
+        @Override
+        protected byte[] dataState() {
+            return saveRandom(random);
+        }
+
+        @Override
+        protected void restoreDataState(byte[] state) {
+            random = restoreRandom(state);
         }
 
         @Override

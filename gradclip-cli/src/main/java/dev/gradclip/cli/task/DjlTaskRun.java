@@ -10,6 +10,17 @@ import ai.djl.training.Trainer;
 import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
 import dev.gradclip.djl.DjlGradients;
+import dev.gradclip.NonFiniteGradientException;
+import dev.gradclip.djl.DjlTrainingState;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputFilter;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.Random;
 import java.util.List;
 import java.util.Map;
 
@@ -28,6 +39,8 @@ abstract class DjlTaskRun implements TaskRun {
     private final Clipper clipper;
     private DjlGradients gradients;
     private LayerNorms layerNorms;
+    private byte[] dataBeforeStep;
+    private boolean stepThrew;
 
     /**
      * @param model   the model, owned by this run from now on
@@ -69,8 +82,109 @@ abstract class DjlTaskRun implements TaskRun {
         return layerNorms;
     }
 
+    /**
+     * The state of the batch stream (data order, random generators), for checkpoints. Tasks whose
+     * batches depend on the step number alone keep the default, an empty state.
+     *
+     * @return the state
+     */
+    protected byte[] dataState() {
+        return new byte[0];
+    }
+
+    /**
+     * Restores a state returned by {@link #dataState()}.
+     *
+     * @param state the state
+     * @throws IllegalArgumentException if it is not this task's
+     */
+    protected void restoreDataState(byte[] state) {
+        if (state.length != 0) {
+            throw new IllegalArgumentException("this task keeps no data state but the checkpoint holds "
+                    + state.length + " bytes of it");
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The model's parameters and the DJL optimizer's state ({@link DjlTrainingState}), the
+     * clipper's statistics and {@link #dataState()}; after a step that threw on a non-finite gradient,
+     * the data state from before that step, since nothing else changed.
+     */
+    @Override
+    public byte[] saveState() {
+        byte[] parameters = DjlTrainingState.save(trainer);
+        byte[] clip = clipper.saveState();
+        byte[] data = stepThrew ? dataBeforeStep : dataState();
+        return ByteBuffer.allocate(12 + parameters.length + clip.length + data.length)
+                .putInt(parameters.length).put(parameters).putInt(clip.length).put(clip)
+                .putInt(data.length).put(data).array();
+    }
+
+    @Override
+    public void restoreState(byte[] state) {
+        ByteBuffer in = ByteBuffer.wrap(state);
+        byte[] parameters = section(in);
+        byte[] clip = section(in);
+        byte[] data = section(in);
+        if (in.hasRemaining()) {
+            throw new IllegalArgumentException("task state has " + in.remaining() + " unexpected trailing bytes");
+        }
+        DjlTrainingState.restore(trainer, parameters);
+        clipper.restoreState(clip);
+        restoreDataState(data);
+        stepThrew = false;
+    }
+
+    private static byte[] section(ByteBuffer in) {
+        if (in.remaining() < 4) {
+            throw new IllegalArgumentException("task state is truncated");
+        }
+        int n = in.getInt();
+        if (n < 0 || n > in.remaining()) {
+            throw new IllegalArgumentException("task state is corrupt: a section of " + n + " bytes with "
+                    + in.remaining() + " left");
+        }
+        byte[] out = new byte[n];
+        in.get(out);
+        return out;
+    }
+
+    /**
+     * @param random a generator
+     * @return its exact state (serialised), for {@link #dataState()}
+     */
+    protected static byte[] saveRandom(Random random) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(random);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * @param state bytes from {@link #saveRandom(Random)}
+     * @return the generator, in the state it was saved in
+     * @throws IllegalArgumentException if the bytes hold anything but a {@link Random} (nothing else
+     *                                  is deserialised)
+     */
+    protected static Random restoreRandom(byte[] state) {
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(state))) {
+            in.setObjectInputFilter(info -> info.serialClass() == null || info.serialClass() == Random.class
+                    ? ObjectInputFilter.Status.ALLOWED : ObjectInputFilter.Status.REJECTED);
+            return (Random) in.readObject();
+        } catch (IOException | ClassNotFoundException | ClassCastException e) {
+            throw new IllegalArgumentException("task state holds no random generator state: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public StepResult step(long step) {
+        dataBeforeStep = dataState();
+        stepThrew = false;
         try (NDManager m = trainer.getManager().newSubManager()) {
             NDList[] xy = batch(m, step);
             double loss;
@@ -82,7 +196,13 @@ abstract class DjlTaskRun implements TaskRun {
             }
             DjlGradients g = gradients();
             try {
-                ClipReport report = clipper.clip(g);
+                ClipReport report;
+                try {
+                    report = clipper.clip(g);
+                } catch (NonFiniteGradientException e) {
+                    stepThrew = true;
+                    throw e;
+                }
                 if (report.skipped()) {
                     g.zeroGradients();
                 } else {

@@ -152,7 +152,7 @@ public final class FashionMnistTask implements Task {
         private final Data data;
         private final int batch;
         private final int evalSamples;
-        private final Random random;
+        private Random random;
         private int[] order;
         private int position;
 
@@ -183,6 +183,34 @@ public final class FashionMnistTask implements Task {
             }
             return new NDList[] {new NDList(manager.create(x, new Shape(batch, PIXELS))),
                 new NDList(manager.create(y, new Shape(batch)))};
+        }
+
+        @Override
+        protected byte[] dataState() {
+            byte[] r = saveRandom(random);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + r.length + 4 * order.length);
+            b.putInt(position).putInt(r.length).put(r);
+            b.asIntBuffer().put(order);
+            return b.array();
+        }
+
+        @Override
+        protected void restoreDataState(byte[] state) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(state);
+            int newPosition = state.length >= 8 ? b.getInt() : -1;
+            int n = state.length >= 8 ? b.getInt() : -1;
+            if (newPosition < 0 || newPosition > order.length || n < 0 || n > b.remaining()
+                    || b.remaining() - n != 4 * order.length) {
+                throw new IllegalArgumentException("fashion-mnist data state does not match a training set of "
+                        + order.length + " images");
+            }
+            byte[] r = new byte[n];
+            b.get(r);
+            int[] newOrder = new int[order.length];
+            b.asIntBuffer().get(newOrder);
+            random = restoreRandom(r);
+            order = newOrder;
+            position = newPosition;
         }
 
         private void shuffle() {

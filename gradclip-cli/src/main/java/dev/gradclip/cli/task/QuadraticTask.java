@@ -82,6 +82,26 @@ public final class QuadraticTask implements Task {
         }
 
         @Override
+        public byte[] saveState() {
+            byte[] step = update.saveState();
+            return java.nio.ByteBuffer.allocate(Float.BYTES + step.length)
+                    .putFloat(x[0]).put(step).array();
+        }
+
+        @Override
+        public void restoreState(byte[] state) {
+            if (state.length < Float.BYTES) {
+                throw new IllegalArgumentException("quadratic state is truncated (" + state.length + " bytes)");
+            }
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(state);
+            float restored = in.getFloat();
+            byte[] step = new byte[in.remaining()];
+            in.get(step);
+            update.restoreState(step);
+            x[0] = restored;
+        }
+
+        @Override
         public Evaluation evaluate() {
             double loss = (double) x[0] * x[0];
             return new Evaluation("loss", loss, loss < 1e-6);

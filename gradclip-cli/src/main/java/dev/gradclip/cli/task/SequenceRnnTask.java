@@ -100,8 +100,20 @@ public final class SequenceRnnTask implements Task {
 
         @Override
         public StepResult step(long step) {
-            dev.gradclip.djl.StepResult r = workload.trainBatch();
+            // batch i is a function of (seed, i) alone: naming it by the step keeps a resumed run, and the
+            // state saved after a step that threw, on the same stream
+            dev.gradclip.djl.StepResult r = workload.trainBatch(workload.batch(step - 1));
             return new StepResult(r.loss(), r.report(), layerNorms.of(r.report()), Map.of());
+        }
+
+        @Override
+        public byte[] saveState() {
+            return workload.saveState();
+        }
+
+        @Override
+        public void restoreState(byte[] state) {
+            workload.restoreState(state);
         }
 
         @Override

@@ -28,6 +28,29 @@ public interface TaskRun extends AutoCloseable {
      */
     Evaluation evaluate();
 
+    /**
+     * Serialises everything the run needs to continue bit for bit after the last step that returned
+     * (parameters, optimizer and clipper state, data order and random state), for checkpoints. A step
+     * that threw changed none of it.
+     *
+     * @return the state
+     * @throws UnsupportedOperationException if this task cannot be checkpointed
+     */
+    default byte[] saveState() {
+        throw new UnsupportedOperationException("this task cannot be checkpointed");
+    }
+
+    /**
+     * Restores a state saved by {@link #saveState()} of a run started with the same settings.
+     *
+     * @param state the saved state
+     * @throws IllegalArgumentException      if the state is corrupt or belongs to other settings
+     * @throws UnsupportedOperationException if this task cannot be checkpointed
+     */
+    default void restoreState(byte[] state) {
+        throw new UnsupportedOperationException("this task cannot be checkpointed");
+    }
+
     /** Frees the model and data (native memory for DJL tasks). */
     @Override
     void close();

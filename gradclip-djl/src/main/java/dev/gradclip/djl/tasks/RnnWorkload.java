@@ -23,6 +23,7 @@ import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
 import dev.gradclip.djl.ClippedTrainer;
 import dev.gradclip.djl.DjlGradients;
+import dev.gradclip.djl.DjlTrainingState;
 import dev.gradclip.djl.StepResult;
 import java.util.ArrayList;
 import java.util.List;
@@ -364,6 +365,58 @@ public final class RnnWorkload implements AutoCloseable {
             }
         }
         return names;
+    }
+
+    /**
+     * Saves what this workload needs to continue bit for bit (for checkpoints): the parameters and the
+     * optimizer's state ({@link DjlTrainingState}), the clipper's statistics and the position in the
+     * batch stream. The {@link ClippedTrainer}'s diagnostic counters are not part of it.
+     *
+     * @return the state
+     */
+    public byte[] saveState() {
+        releaseStep();
+        byte[] training = DjlTrainingState.save(trainer);
+        Clipper clipper = loop.getClipper();
+        byte[] clip = clipper == null ? new byte[0] : clipper.saveState();
+        return java.nio.ByteBuffer.allocate(8 + 4 + training.length + 4 + clip.length)
+                .putLong(nextBatch).putInt(training.length).put(training).putInt(clip.length).put(clip).array();
+    }
+
+    /**
+     * Restores a state saved by {@link #saveState()} of a workload built with the same settings.
+     *
+     * @param state the saved state
+     * @throws IllegalArgumentException if the state is corrupt or belongs to other settings
+     */
+    public void restoreState(byte[] state) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(Objects.requireNonNull(state, "state"));
+        if (state.length < 16) {
+            throw new IllegalArgumentException("RNN workload state is truncated (" + state.length + " bytes)");
+        }
+        long batchIndex = in.getLong();
+        int n = in.getInt();
+        if (batchIndex < 0 || n < 0 || n > in.remaining() - 4) {
+            throw new IllegalArgumentException("RNN workload state is corrupt");
+        }
+        byte[] training = new byte[n];
+        in.get(training);
+        int m = in.getInt();
+        if (m < 0 || m != in.remaining()) {
+            throw new IllegalArgumentException("RNN workload state is corrupt");
+        }
+        byte[] clip = new byte[m];
+        in.get(clip);
+        releaseStep();
+        DjlTrainingState.restore(trainer, training);
+        Clipper clipper = loop.getClipper();
+        if (clipper != null) {
+            clipper.restoreState(clip);
+        } else if (clip.length != 0) {
+            throw new IllegalArgumentException("RNN workload state holds clipper statistics but this workload"
+                    + " has no clipper");
+        }
+        nextBatch = batchIndex;
     }
 
     /** Closes the trainer and the model, releasing their native memory. */
