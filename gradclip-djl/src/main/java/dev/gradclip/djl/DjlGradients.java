@@ -592,28 +592,6 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         }
     }
 
-    /**
-     * Overwrites one gradient element (of the first device copy), for fault injection: a NaN or an
-     * infinity written here is what the non-finite policies must then handle.
-     *
-     * @param tensor tensor number
-     * @param index  flat element index
-     * @param value  the value to write
-     * @throws IndexOutOfBoundsException if the index is outside the tensor
-     */
-    public void setElement(int tensor, long index, float value) {
-        long size = size(tensor);
-        if (index < 0 || index >= size) {
-            throw new IndexOutOfBoundsException("index " + index + " is outside tensor '" + name(tensor) + "' of "
-                    + size + " elements");
-        }
-        try (NDManager sub = scratch(tensor)) {
-            NDArray g = gradientCopies(tensor, sub)[0];
-            // a flat view of the same storage, so the write lands in the gradient itself
-            g.reshape(-1).set(new ai.djl.ndarray.index.NDIndex(index), value);
-        }
-    }
-
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("DjlGradients[");

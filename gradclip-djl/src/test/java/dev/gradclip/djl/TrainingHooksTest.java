@@ -125,7 +125,7 @@ class TrainingHooksTest {
 
     private static void poisonSecondStep(DjlGradients g) {
         if (calls++ == 1) {
-            g.setElement(1, 3, Float.NaN);
+            g.set(1, 3, Float.NaN);
         }
     }
 
@@ -163,7 +163,7 @@ class TrainingHooksTest {
     void throwPolicyNamesTheDjlParameterAndAppliesNoStep() {
         try (RnnWorkload w = RnnWorkload.builder().setTask(SequenceTask.ADDING).optLength(8).optHiddenSize(6)
                 .optBatchSize(4).optClipper(Clippers.globalNorm(1.0))
-                .optBeforeClip(g -> g.setElement(1, 7, Float.POSITIVE_INFINITY)).build()) {
+                .optBeforeClip(g -> g.set(1, 7, Float.POSITIVE_INFINITY)).build()) {
             float[] before = parameters(w.getModel());
             assertThatThrownBy(w::trainBatch).isInstanceOfSatisfying(NonFiniteGradientException.class, e -> {
                 assertThat(e.tensorName()).isEqualTo("01RNN_l_0_h2h_WEIGHT");
@@ -203,7 +203,7 @@ class TrainingHooksTest {
                 Clippers.globalNorm(1e-3).withNormType(3.0).clip(g);
                 Clippers.value(1e-4).clip(g);
                 Clippers.agc(0.01).clip(g);
-                g.setElement(0, 1, Float.NaN);
+                g.set(0, 1, Float.NaN);
                 Clippers.groupNorm(1e-3).withNonFinitePolicy(NonFinitePolicy.ZERO).clip(g);
                 g.firstNonFinite(0);
                 g.close();

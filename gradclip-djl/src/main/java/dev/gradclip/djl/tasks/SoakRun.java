@@ -78,7 +78,7 @@ public final class SoakRun {
                 double loss = w.forwardBackward(w.batch(step));
                 dev.gradclip.djl.DjlGradients g = w.gradients();
                 if (clippers.length > 1 && step % 100 == 0) {
-                    g.setElement(1, 0, Float.NaN);
+                    g.set(1, 0, Float.NaN);
                     k = clippers.length - 1;
                 }
                 clippers[k].clip(g);
