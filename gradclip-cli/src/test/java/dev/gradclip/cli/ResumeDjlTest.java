@@ -97,6 +97,21 @@ class ResumeDjlTest {
                 "--checkpoint-every", "4"));
     }
 
+    /** gradclip-djl's RMSprop keeps three moments per parameter; all must be checkpointed. */
+    @Test
+    void theAddingProblemWithCenteredRmsPropAndMomentumResumesBitForBit() throws IOException {
+        assertResumesIdentically(List.of("train", "--task", "adding", "--steps", "10", "--length", "10", "--hidden",
+                "8", "--batch", "4", "--eval-samples", "20", "--seed", "4", "--optimizer",
+                "rmsprop:lr=0.003,centered,momentum=0.9", "--clip", "global-norm:1.0", "--checkpoint-every", "3"));
+    }
+
+    @Test
+    void theAddingProblemWithNesterovResumesBitForBit() throws IOException {
+        assertResumesIdentically(List.of("train", "--task", "adding", "--steps", "10", "--length", "10", "--hidden",
+                "8", "--batch", "4", "--eval-samples", "20", "--seed", "5", "--optimizer", "nesterov:lr=0.01,beta=0.9",
+                "--clip", "norm:1.0", "--checkpoint-every", "3"));
+    }
+
     @Test
     void underThrowTheFinalCheckpointHoldsTheStateBeforeTheFailingStep() throws IOException {
         Path text = Files.writeString(tmp.resolve("t.txt"), "a stitch in time saves nine. ".repeat(100));

@@ -11,7 +11,13 @@
  *       {@code trainer.step()});</li>
  *   <li>{@link dev.gradclip.djl.ClippedTrainer}: a training loop that can truly skip a step
  *       (parameters and optimizer state untouched), which {@code EasyTrain} cannot;</li>
- *   <li>{@link dev.gradclip.djl.ClipMetrics}: clip reports as DJL metrics.</li>
+ *   <li>{@link dev.gradclip.djl.ClipMetrics}: clip reports as DJL metrics;</li>
+ *   <li>{@link dev.gradclip.djl.DjlNesterov} and {@link dev.gradclip.djl.DjlRmsProp}: PyTorch's
+ *       Nesterov momentum and RMSprop (plain, centered, with momentum) as DJL optimizers written with
+ *       plain NDArray operations, for engines (DJL 0.36's PyTorch engine among them) whose native
+ *       {@code Nag} and {@code RmsProp} updates are not implemented;</li>
+ *   <li>{@link dev.gradclip.djl.DjlTrainingState}: a trainer's parameters and optimizer state, saved
+ *       and restored bit for bit.</li>
  * </ul>
  * The clippers' decision logic is gradclip-core's, unchanged: a backend supplies only primitives.
  *

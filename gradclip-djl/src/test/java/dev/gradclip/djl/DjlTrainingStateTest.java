@@ -29,9 +29,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A trainer restored from {@link DjlTrainingState} at step k continues exactly as one never
- * interrupted: same parameters, bit for bit, for optimizers with moments and update counts. (DJL's
- * PyTorch engine implements SGD, Adam and AdamW updates; its Nag and RmsProp updates throw
- * "Not implemented".)
+ * interrupted: same parameters, bit for bit, for optimizers with moments and update counts: DJL's
+ * SGD, Adam and AdamW, and gradclip's {@link DjlNesterov} and {@link DjlRmsProp} (DJL's own Nag and
+ * RmsProp updates throw "Not implemented" on the PyTorch engine).
  */
 class DjlTrainingStateTest {
 
@@ -100,11 +100,21 @@ class DjlTrainingStateTest {
         return Optimizer.adamW().optLearningRateTracker(Tracker.fixed(0.01f)).build();
     }
 
+    private static Optimizer nesterov() {
+        return DjlNesterov.builder().setLearningRateTracker(Tracker.fixed(0.05f)).setMomentum(0.9f).build();
+    }
+
+    private static Optimizer centeredRmsPropWithMomentum() {
+        return DjlRmsProp.builder().optLearningRateTracker(Tracker.fixed(0.01f)).optCentered(true).optMomentum(0.9f)
+                .build();
+    }
+
     @Test
     void aRestoredTrainerContinuesBitForBitAsAnUninterruptedOne() {
         for (Supplier<Optimizer> optimizer : List.<Supplier<Optimizer>>of(
                 DjlTrainingStateTest::adamWithWarmUp, DjlTrainingStateTest::momentum,
-                DjlTrainingStateTest::adamW)) {
+                DjlTrainingStateTest::adamW, DjlTrainingStateTest::nesterov,
+                DjlTrainingStateTest::centeredRmsPropWithMomentum)) {
             List<float[]> uninterrupted;
             byte[] state;
             try (Net a = new Net(1, optimizer)) {

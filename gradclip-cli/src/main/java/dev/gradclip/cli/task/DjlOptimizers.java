@@ -4,6 +4,8 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.training.tracker.WarmUpTracker;
 import dev.gradclip.cli.spec.OptimizerSpec;
+import dev.gradclip.djl.DjlNesterov;
+import dev.gradclip.djl.DjlRmsProp;
 import dev.gradclip.optim.Adam;
 import dev.gradclip.optim.RmsProp;
 import java.util.ArrayList;
@@ -11,8 +13,10 @@ import java.util.List;
 
 /**
  * Builds the DJL optimizer an optimizer spec names, for the tasks that train on DJL's engine:
- * {@code sgd} and {@code momentum} as DJL's {@code Sgd}, {@code nesterov} as {@code Nag},
- * {@code rmsprop}, {@code adam} and {@code adamw} as DJL's, with PyTorch's defaults; the schedule
+ * {@code sgd} and {@code momentum} as DJL's {@code Sgd}, {@code adam} and {@code adamw} as DJL's,
+ * {@code nesterov} and {@code rmsprop} as gradclip-djl's {@link DjlNesterov} and {@link DjlRmsProp}
+ * (DJL 0.36's PyTorch engine throws "Not implemented" for DJL's own {@code Nag} and {@code RmsProp}
+ * updates, and DJL's RMSprop formulas are not PyTorch's), all with PyTorch's defaults; the schedule
  * becomes a DJL tracker ({@code constant} fixed, {@code cosine} to 0 over the run, {@code step} a
  * multi-factor tracker, {@code warmup} a linear warm-up from 0). DJL's own clipping stays off:
  * gradclip clips before the optimizer.
@@ -36,10 +40,11 @@ final class DjlOptimizers {
             case "momentum":
                 return Optimizer.sgd().setLearningRateTracker(tracker).optMomentum((float) p.number("beta", 0.9)).build();
             case "nesterov":
-                return Optimizer.nag().setLearningRateTracker(tracker).setMomentum((float) p.number("beta", 0.9)).build();
+                return DjlNesterov.builder().setLearningRateTracker(tracker)
+                        .setMomentum((float) p.number("beta", 0.9)).build();
             case "rmsprop":
-                return Optimizer.rmsprop().optLearningRateTracker(tracker)
-                        .optRho((float) p.number("alpha", RmsProp.DEFAULT_ALPHA))
+                return DjlRmsProp.builder().optLearningRateTracker(tracker)
+                        .optAlpha((float) p.number("alpha", RmsProp.DEFAULT_ALPHA))
                         .optEpsilon((float) p.number("eps", RmsProp.DEFAULT_EPSILON))
                         .optMomentum((float) p.number("momentum", 0.0))
                         .optCentered(p.flag("centered", false)).build();

@@ -8,7 +8,10 @@ import dev.gradclip.cli.run.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Short runs of the DJL tasks through the command (a few steps each). */
@@ -36,6 +39,29 @@ class DjlTasksTest {
         // 30 steps of SGD lift a 10-class model well above chance (0.1)
         assertThat(s.get("eval").get("value").asDouble()).isGreaterThan(0.3);
         assertThat(s.get("layers")).hasSize(3);
+    }
+
+    /**
+     * DJL 0.36's PyTorch engine throws "Not implemented" for DJL's Nag and RmsProp updates; the
+     * command trains with gradclip-djl's NDArray implementations instead.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"nesterov:lr=0.01,beta=0.9", "rmsprop:lr=0.001", "rmsprop:lr=0.001,centered",
+        "rmsprop:lr=0.001,momentum=0.9", "rmsprop:lr=0.001,alpha=0.9,eps=1e-6,centered,momentum=0.5"})
+    void theAddingProblemTrainsWithNesterovAndRmsProp(String optimizer) throws IOException {
+        Path out = tmp.resolve("opt");
+        JsonNode s = run(out, "train", "--task", "adding", "--optimizer", optimizer, "--steps", "6", "--length", "10",
+                "--hidden", "8", "--batch", "4", "--eval-samples", "20", "--out", out.toString(), "--no-progress");
+        assertThat(s.get("optimizer").asText()).isEqualTo(optimizer);
+        assertThat(s.get("steps").asInt()).isEqualTo(6);
+        assertThat(s.get("diverged").asBoolean()).isFalse();
+        assertThat(s.get("final_loss").isNumber()).as("final_loss %s", s.get("final_loss")).isTrue();
+        List<String> rows = Files.readAllLines(out.resolve("metrics.jsonl"));
+        assertThat(rows).hasSize(6);
+        for (String row : rows) {
+            // a non-finite loss is written as null
+            assertThat(Json.read(row).get("loss").isNumber()).as(row).isTrue();
+        }
     }
 
     @Test
