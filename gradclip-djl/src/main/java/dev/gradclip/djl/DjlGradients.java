@@ -41,8 +41,10 @@ import java.util.Set;
  * that owns it (the key up to the parameter's own name, {@code 01RNN}), so per-group clipping is per
  * layer, as DL4J's {@code ClipL2PerLayer}. The parameter values are always available, so AGC works.
  *
- * <p><b>On the device.</b> Norms are computed by NDArray operations in {@code float64} (a
- * {@code float32} square sum loses a quarter of a 64M-element sum); only the results, one scalar per
+ * <p><b>On the device.</b> Norms are computed by NDArray operations: large tensors' p = 1, 2 norms in
+ * {@code float32} over rows of 1024 elements combined in {@code float64} (a single {@code float32} sum
+ * loses a quarter of a 64M-element sum; rows of 1024 stay within about 1e-7), with an exact
+ * {@code float64} fallback for overflow and underflow, the rest in {@code float64}; only the results, one scalar per
  * tensor, cross to the Java heap, and {@link #norms(double, double[])} stacks them so all tensors'
  * norms come back in one transfer. Generic p-norms divide by the largest magnitude first, so no power
  * overflows. No gradient or parameter tensor is ever copied to the Java heap.
@@ -268,8 +270,15 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     /**
      * {@inheritDoc}
      *
-     * <p>All tensors' norms are computed on the device in {@code float64} and come back to the heap in
-     * one transfer.
+     * <p>All tensors' norms are computed on the device and come back to the heap in one transfer.
+     * For p = 1 and 2, a tensor of at least {@value #ROWS_MIN_SIZE} elements is summed in
+     * {@code float32} over rows of {@value #ROW} elements (short enough for float accumulation: within
+     * about 1e-7 relative per row) and the row results are combined in {@code float64}, reading the
+     * gradient once (4 bytes per element) where a {@code float64} conversion moves 20. A tensor whose
+     * result is not finite (an overflowing row, or a real NaN or infinity) or, for p = 2, whose square
+     * sum is below {@code 2^-100} per element (squares lost to float underflow) is measured again
+     * exactly in {@code float64}, as gradclip-core's SIMD kernel does. Smaller tensors are converted to
+     * {@code float64} whole; p = ∞ is exact in {@code float32}.
      */
     @Override
     public void norms(double p, double[] out) {
@@ -281,15 +290,18 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             genericNorms(p, out);
             return;
         }
-        // the hot path of every norm clipper: two operations per tensor, one stack, one transfer, and
+        // the hot path of every norm clipper: few operations per tensor, one stack, one transfer, and
         // every intermediate closed at once (no per-call manager)
         NDArray[] results = new NDArray[n];
+        boolean[] rowwise = new boolean[n];
         try {
             Device device = null;
             for (int t = 0; t < n; t++) {
                 NDArray g = summedOrHandle(t);
                 try {
-                    results[t] = fastNorm(t, g, p);
+                    long size = entries[t].shape.size();
+                    rowwise[t] = p != Double.POSITIVE_INFINITY && size >= ROWS_MIN_SIZE;
+                    results[t] = rowwise[t] ? rowNorm(g, size, (int) p) : exactNorm(t, g, p);
                 } finally {
                     closeIfTemporary(t, g);
                 }
@@ -311,19 +323,97 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                 }
             }
         }
+        for (int t = 0; t < n; t++) {
+            if (rowwise[t] && !trustworthy(out[t], p, entries[t].shape.size())) {
+                out[t] = exactNorm(t, p);
+            }
+        }
+    }
+
+    /** Rows of this many elements are summed in {@code float32}. */
+    private static final long ROW = 1024;
+
+    /**
+     * Tensors from this size are summed by rows; below it the {@code float64} conversion is cheap
+     * and the row path's extra operations (slices, a concatenation) would cost more than they save.
+     */
+    private static final long ROWS_MIN_SIZE = 16 * ROW;
+
+    /** A square sum below this per element may have lost squares to float underflow. */
+    private static final double TINY_PER_ELEMENT = 0x1p-100;
+
+    /** Whether a row-wise result needs no exact recomputation: finite, and for p = 2 not tiny. */
+    private static boolean trustworthy(double norm, double p, long size) {
+        if (!Double.isFinite(norm)) {
+            return false;
+        }
+        return p != 2.0 || norm * norm >= size * TINY_PER_ELEMENT;
+    }
+
+    /** The exact {@code float64} p-norm of one tensor, for a row-wise result that cannot be trusted. */
+    private double exactNorm(int tensor, double p) {
+        NDArray g = summedOrHandle(tensor);
+        try (NDArray r = exactNorm(tensor, g, p)) {
+            return r.toDoubleArray()[0];
+        } finally {
+            closeIfTemporary(tensor, g);
+        }
+    }
+
+    /**
+     * The p-norm (p = 1, 2) of a tensor of {@code size ≥ ROW} elements: {@code float32} norms of its
+     * rows of {@link #ROW} elements, then the norm of those (and of the tail of fewer than {@code ROW}
+     * elements) in {@code float64}; a new {@code float64} scalar, every intermediate closed.
+     */
+    private static NDArray rowNorm(NDArray g, long size, int ord) {
+        long rows = size / ROW;
+        long head = rows * ROW;
+        int[] alongRows = {1};
+        NDArray flat = g.reshape(-1);
+        NDArray headPart = null;
+        NDArray matrix = null;
+        NDArray rowNorms = null;
+        NDArray wide = null;
+        NDArray tail = null;
+        NDArray tailWide = null;
+        NDArray joined = null;
+        try {
+            headPart = head == size ? flat : flat.get(new NDIndex("0:" + head));
+            matrix = headPart.reshape(rows, ROW);
+            rowNorms = matrix.norm(ord, alongRows, false);
+            wide = rowNorms.toType(DataType.FLOAT64, false);
+            if (head == size) {
+                return wide.norm(ord, new int[0], false);
+            }
+            tail = flat.get(new NDIndex(head + ":"));
+            tailWide = tail.toType(DataType.FLOAT64, false);
+            joined = wide.concat(tailWide);
+            return joined.norm(ord, new int[0], false);
+        } finally {
+            for (NDArray a : new NDArray[] {joined, tailWide, tail, wide, rowNorms, matrix}) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+            if (headPart != null && headPart != flat) {
+                headPart.close();
+            }
+            flat.close();
+        }
     }
 
     /** The p-norm (p = 1, 2, ∞) of {@code g} as a new {@code float64} scalar; closes its intermediates. */
-    private NDArray fastNorm(int tensor, NDArray g, double p) {
+    private NDArray exactNorm(int tensor, NDArray g, double p) {
         if (entries[tensor].shape.size() == 0) {
             return sessionManager().create(0.0);
         }
-        try (NDArray x = g.toType(DataType.FLOAT64, false)) {
-            if (p == Double.POSITIVE_INFINITY) {
-                try (NDArray abs = x.abs()) {
-                    return abs.max();
-                }
+        if (p == Double.POSITIVE_INFINITY) {
+            // the largest magnitude is exact in float32 (NaN propagates through max): no conversion
+            try (NDArray abs = g.abs(); NDArray max = abs.max()) {
+                return max.toType(DataType.FLOAT64, false);
             }
+        }
+        try (NDArray x = g.toType(DataType.FLOAT64, false)) {
             // in float64 the squares of finite floats cannot overflow
             return x.norm(p == 1.0 ? 1 : 2, new int[0], false);
         }
