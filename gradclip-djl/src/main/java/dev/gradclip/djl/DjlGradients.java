@@ -81,6 +81,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
 
     private final Entry[] entries;
     private final boolean[] reduced;
+    /** Per tensor: the row length of the {@code float32} row norms, 0 for the exact path. */
+    private final int[] rowLength;
     private final NDArray[][] handles;
     private final Session session = new Session();
     private NDArray factorArray;
@@ -132,6 +134,10 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     private DjlGradients(List<Entry> entries) {
         this.entries = entries.toArray(new Entry[0]);
         this.reduced = new boolean[this.entries.length];
+        this.rowLength = new int[this.entries.length];
+        for (int t = 0; t < this.entries.length; t++) {
+            rowLength[t] = rowLength(this.entries[t].shape.size());
+        }
         this.handles = new NDArray[this.entries.length][];
         CLEANER.register(this, session);
     }
@@ -271,14 +277,15 @@ public final class DjlGradients implements Gradients, AutoCloseable {
      * {@inheritDoc}
      *
      * <p>All tensors' norms are computed on the device and come back to the heap in one transfer.
-     * For p = 1 and 2, a tensor of at least {@value #ROWS_MIN_SIZE} elements is summed in
-     * {@code float32} over rows of {@value #ROW} elements (short enough for float accumulation: within
-     * about 1e-7 relative per row) and the row results are combined in {@code float64}, reading the
-     * gradient once (4 bytes per element) where a {@code float64} conversion moves 20. A tensor whose
-     * result is not finite (an overflowing row, or a real NaN or infinity) or, for p = 2, whose square
-     * sum is below {@code 2^-100} per element (squares lost to float underflow) is measured again
-     * exactly in {@code float64}, as gradclip-core's SIMD kernel does. Smaller tensors are converted to
-     * {@code float64} whole; p = ∞ is exact in {@code float32}.
+     * For p = 1 and 2, each tensor is viewed as rows of at most 1024 elements (the longest length that
+     * divides its size) and normed along the rows in {@code float32} (rows this short keep float
+     * accumulation within about 1e-7; a whole 64M-element float sum loses a quarter), reading the
+     * gradient once (4 bytes per element) where a {@code float64} conversion moves 20; the row norms
+     * are combined in {@code double}. A tensor whose result is not finite (an overflowing row, or a
+     * real NaN or infinity) or, for p = 2, whose square sum is below {@code 2^-100} per element
+     * (squares lost to float underflow) is measured again exactly in {@code float64}, as gradclip-core's
+     * SIMD kernel does; so is a tensor whose size has no divisor between 16 and 1024 (over 1024
+     * elements). p = ∞ is exact in {@code float32}.
      */
     @Override
     public void norms(double p, double[] out) {
@@ -286,22 +293,104 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         if (n == 0) {
             return;
         }
-        if (p != 1.0 && p != 2.0 && p != Double.POSITIVE_INFINITY) {
+        if (p == 1.0 || p == 2.0) {
+            rowNorms((int) p, out);
+        } else if (p == Double.POSITIVE_INFINITY) {
+            maxNorms(out);
+        } else {
             genericNorms(p, out);
-            return;
         }
-        // the hot path of every norm clipper: few operations per tensor, one stack, one transfer, and
-        // every intermediate closed at once (no per-call manager)
+    }
+
+    /**
+     * The p = 1, 2 hot path: per tensor a view as rows and one {@code float32} norm along them (two
+     * native operations, one read of the gradient), one concatenation and one transfer of all row
+     * norms (a thousandth of the data), combined per tensor in {@code double} on the heap; a tensor
+     * whose result cannot be trusted (see {@link #trustworthy}) is measured again exactly.
+     */
+    private void rowNorms(int ord, double[] out) {
+        int n = entries.length;
+        NDArray[] rows = new NDArray[n];
+        int[] alongRows = {1};
+        int parts = 0;
+        try {
+            Device device = null;
+            for (int t = 0; t < n; t++) {
+                long size = entries[t].shape.size();
+                if (size == 0 || rowLength[t] == 0) {
+                    continue;
+                }
+                NDArray g = summedOrHandle(t);
+                try (NDArray matrix = g.reshape(size / rowLength[t], rowLength[t])) {
+                    rows[t] = matrix.norm(ord, alongRows, false);
+                } finally {
+                    closeIfTemporary(t, g);
+                }
+                parts++;
+                Device here = entries[t].devices[0];
+                device = device == null ? here : device;
+                if (!here.equals(device)) {
+                    NDArray moved = rows[t].toDevice(device, false);
+                    rows[t].close();
+                    rows[t] = moved;
+                }
+            }
+            float[] all = new float[0];
+            if (parts == 1) {
+                for (NDArray r : rows) {
+                    all = r != null ? r.toFloatArray() : all;
+                }
+            } else if (parts > 1) {
+                NDList list = new NDList(parts);
+                for (NDArray r : rows) {
+                    if (r != null) {
+                        list.add(r);
+                    }
+                }
+                try (NDArray joined = NDArrays.concat(list)) {
+                    all = joined.toFloatArray();
+                }
+            }
+            int at = 0;
+            for (int t = 0; t < n; t++) {
+                long size = entries[t].shape.size();
+                if (size == 0) {
+                    out[t] = 0.0;
+                    continue;
+                }
+                if (rowLength[t] == 0) {
+                    out[t] = exactNorm(t, ord);
+                    continue;
+                }
+                int count = Math.toIntExact(size / rowLength[t]);
+                double sum = 0.0;
+                for (int i = 0; i < count; i++) {
+                    double r = all[at + i];
+                    sum += ord == 1 ? r : r * r;
+                }
+                at += count;
+                double norm = ord == 1 ? sum : Math.sqrt(sum);
+                out[t] = trustworthy(norm, ord, size) ? norm : exactNorm(t, ord);
+            }
+        } finally {
+            for (NDArray r : rows) {
+                if (r != null) {
+                    r.close();
+                }
+            }
+        }
+    }
+
+    /** p = ∞: the largest magnitude of each tensor, exact in {@code float32}, stacked into one transfer. */
+    private void maxNorms(double[] out) {
+        int n = entries.length;
         NDArray[] results = new NDArray[n];
-        boolean[] rowwise = new boolean[n];
         try {
             Device device = null;
             for (int t = 0; t < n; t++) {
                 NDArray g = summedOrHandle(t);
                 try {
-                    long size = entries[t].shape.size();
-                    rowwise[t] = p != Double.POSITIVE_INFINITY && size >= ROWS_MIN_SIZE;
-                    results[t] = rowwise[t] ? rowNorm(g, size, (int) p) : exactNorm(t, g, p);
+                    results[t] = exactNorm(t, g, Double.POSITIVE_INFINITY);
                 } finally {
                     closeIfTemporary(t, g);
                 }
@@ -323,31 +412,34 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                 }
             }
         }
-        for (int t = 0; t < n; t++) {
-            if (rowwise[t] && !trustworthy(out[t], p, entries[t].shape.size())) {
-                out[t] = exactNorm(t, p);
-            }
-        }
     }
 
-    /** Rows of this many elements are summed in {@code float32}. */
-    private static final long ROW = 1024;
-
     /**
-     * Tensors from this size are summed by rows; below it the {@code float64} conversion is cheap
-     * and the row path's extra operations (slices, a concatenation) would cost more than they save.
+     * The longest row length of at most 1024 that divides a tensor's size (so the tensor is a
+     * {@code [size / L, L]} view with no tail), or 0 when the only such lengths are so short that the
+     * row norms would be more than a sixteenth of the data (a tensor then takes the exact path).
      */
-    private static final long ROWS_MIN_SIZE = 16 * ROW;
+    private static int rowLength(long size) {
+        for (int length = (int) Math.min(ROW, size); length >= 1; length--) {
+            if (size % length == 0) {
+                return size / length <= ROW || length >= 16 ? length : 0;
+            }
+        }
+        return 0;
+    }
+
+    /** Rows of at most this many elements are summed in {@code float32}. */
+    private static final int ROW = 1024;
 
     /** A square sum below this per element may have lost squares to float underflow. */
     private static final double TINY_PER_ELEMENT = 0x1p-100;
 
     /** Whether a row-wise result needs no exact recomputation: finite, and for p = 2 not tiny. */
-    private static boolean trustworthy(double norm, double p, long size) {
+    private static boolean trustworthy(double norm, int ord, long size) {
         if (!Double.isFinite(norm)) {
             return false;
         }
-        return p != 2.0 || norm * norm >= size * TINY_PER_ELEMENT;
+        return ord != 2 || norm * norm >= size * TINY_PER_ELEMENT;
     }
 
     /** The exact {@code float64} p-norm of one tensor, for a row-wise result that cannot be trusted. */
@@ -357,48 +449,6 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             return r.toDoubleArray()[0];
         } finally {
             closeIfTemporary(tensor, g);
-        }
-    }
-
-    /**
-     * The p-norm (p = 1, 2) of a tensor of {@code size ≥ ROW} elements: {@code float32} norms of its
-     * rows of {@link #ROW} elements, then the norm of those (and of the tail of fewer than {@code ROW}
-     * elements) in {@code float64}; a new {@code float64} scalar, every intermediate closed.
-     */
-    private static NDArray rowNorm(NDArray g, long size, int ord) {
-        long rows = size / ROW;
-        long head = rows * ROW;
-        int[] alongRows = {1};
-        NDArray flat = g.reshape(-1);
-        NDArray headPart = null;
-        NDArray matrix = null;
-        NDArray rowNorms = null;
-        NDArray wide = null;
-        NDArray tail = null;
-        NDArray tailWide = null;
-        NDArray joined = null;
-        try {
-            headPart = head == size ? flat : flat.get(new NDIndex("0:" + head));
-            matrix = headPart.reshape(rows, ROW);
-            rowNorms = matrix.norm(ord, alongRows, false);
-            wide = rowNorms.toType(DataType.FLOAT64, false);
-            if (head == size) {
-                return wide.norm(ord, new int[0], false);
-            }
-            tail = flat.get(new NDIndex(head + ":"));
-            tailWide = tail.toType(DataType.FLOAT64, false);
-            joined = wide.concat(tailWide);
-            return joined.norm(ord, new int[0], false);
-        } finally {
-            for (NDArray a : new NDArray[] {joined, tailWide, tail, wide, rowNorms, matrix}) {
-                if (a != null) {
-                    a.close();
-                }
-            }
-            if (headPart != null && headPart != flat) {
-                headPart.close();
-            }
-            flat.close();
         }
     }
 
