@@ -136,7 +136,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         this.reduced = new boolean[this.entries.length];
         this.rowLength = new int[this.entries.length];
         for (int t = 0; t < this.entries.length; t++) {
-            rowLength[t] = rowLength(this.entries[t].shape.size());
+            rowLength[t] = rowLength(this.entries[t].shape);
         }
         this.handles = new NDArray[this.entries.length][];
         CLEANER.register(this, session);
@@ -311,7 +311,6 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     private void rowNorms(int ord, double[] out) {
         int n = entries.length;
         NDArray[] rows = new NDArray[n];
-        int[] alongRows = {1};
         int parts = 0;
         try {
             Device device = null;
@@ -321,8 +320,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                     continue;
                 }
                 NDArray g = summedOrHandle(t);
-                try (NDArray matrix = g.reshape(size / rowLength[t], rowLength[t])) {
-                    rows[t] = matrix.norm(ord, alongRows, false);
+                try {
+                    rows[t] = rowNorms(g, entries[t].shape, rowLength[t], ord);
                 } finally {
                     closeIfTemporary(t, g);
                 }
@@ -381,6 +380,27 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         }
     }
 
+    private static final int[] ALONG_ROWS = {1};
+    private static final int[] WHOLE_VECTOR = {0};
+
+    /**
+     * The {@code float32} norms of a tensor's rows of {@code length} elements, as a vector. A vector
+     * or matrix whose own rows have that length is normed as it is: each native operation costs
+     * microseconds on a small tensor, so the reshape is skipped where it changes nothing.
+     */
+    private static NDArray rowNorms(NDArray g, Shape shape, int length, int ord) {
+        int dims = shape.dimension();
+        if (dims == 1 && shape.get(0) == length) {
+            return g.norm(ord, WHOLE_VECTOR, true);
+        }
+        if (dims == 2 && shape.get(1) == length) {
+            return g.norm(ord, ALONG_ROWS, false);
+        }
+        try (NDArray matrix = g.reshape(shape.size() / length, length)) {
+            return matrix.norm(ord, ALONG_ROWS, false);
+        }
+    }
+
     /** p = ∞: the largest magnitude of each tensor, exact in {@code float32}, stacked into one transfer. */
     private void maxNorms(double[] out) {
         int n = entries.length;
@@ -415,11 +435,19 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     }
 
     /**
-     * The longest row length of at most 1024 that divides a tensor's size (so the tensor is a
-     * {@code [size / L, L]} view with no tail), or 0 when the only such lengths are so short that the
+     * The row length for a tensor's {@code float32} row norms: a vector's or matrix's last dimension
+     * when it is at most 1024, else the longest length of at most 1024 that divides the size (so the
+     * tensor is a {@code [size / L, L]} view with no tail), or 0 when the only such lengths are so short that the
      * row norms would be more than a sixteenth of the data (a tensor then takes the exact path).
      */
-    private static int rowLength(long size) {
+    private static int rowLength(Shape shape) {
+        long size = shape.size();
+        int dims = shape.dimension();
+        long last = dims == 0 ? 1 : shape.get(dims - 1);
+        if (dims <= 2 && last >= 1 && last <= ROW && (size / last <= ROW || last >= 16)) {
+            // a vector's or matrix's own rows: normed without a reshape
+            return (int) last;
+        }
         for (int length = (int) Math.min(ROW, size); length >= 1; length--) {
             if (size % length == 0) {
                 return size / length <= ROW || length >= 16 ? length : 0;
