@@ -41,12 +41,13 @@ import java.util.Set;
  * that owns it (the key up to the parameter's own name, {@code 01RNN}), so per-group clipping is per
  * layer, as DL4J's {@code ClipL2PerLayer}. The parameter values are always available, so AGC works.
  *
- * <p><b>On the device.</b> Norms are computed by NDArray operations: large tensors' p = 1, 2 norms in
- * {@code float32} over rows of 1024 elements combined in {@code float64} (a single {@code float32} sum
- * loses a quarter of a 64M-element sum; rows of 1024 stay within about 1e-7), with an exact
- * {@code float64} fallback for overflow and underflow, the rest in {@code float64}; only the results, one scalar per
- * tensor, cross to the Java heap, and {@link #norms(double, double[])} stacks them so all tensors'
- * norms come back in one transfer. Generic p-norms divide by the largest magnitude first, so no power
+ * <p><b>On the device.</b> Norms are computed by NDArray operations: p = 1, 2 norms in {@code float32}
+ * along rows of at most 1024 elements, the row norms combined in {@code double} (a single
+ * {@code float32} sum loses a quarter of a 64M-element sum; rows of 1024 stay within about 1e-7), with
+ * an exact {@code float64} fallback for overflow and underflow; only row norms (a thousandth of a large
+ * tensor; one per 16 elements at most, or one per tensor) cross to the Java heap, all in one transfer
+ * ({@link #norms(double, double[])}). Generic p-norms are computed in {@code float64} and divide by the
+ * largest magnitude first, so no power
  * overflows. No gradient or parameter tensor is ever copied to the Java heap.
  *
  * <p><b>Memory.</b> Every intermediate NDArray a primitive creates is closed before it returns (the
@@ -305,7 +306,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     /**
      * The p = 1, 2 hot path: per tensor a view as rows and one {@code float32} norm along them (two
      * native operations, one read of the gradient), one concatenation and one transfer of all row
-     * norms (a thousandth of the data), combined per tensor in {@code double} on the heap; a tensor
+     * norms (one per row of 16 to 1024 elements or per tensor, never the gradient itself), combined
+     * per tensor in {@code double} on the heap; a tensor
      * whose result cannot be trusted (see {@link #trustworthy}) is measured again exactly.
      */
     private void rowNorms(int ord, double[] out) {
@@ -436,21 +438,22 @@ public final class DjlGradients implements Gradients, AutoCloseable {
 
     /**
      * The row length for a tensor's {@code float32} row norms: a vector's or matrix's last dimension
-     * when it is at most 1024, else the longest length of at most 1024 that divides the size (so the
-     * tensor is a {@code [size / L, L]} view with no tail), or 0 when the only such lengths are so short that the
-     * row norms would be more than a sixteenth of the data (a tensor then takes the exact path).
+     * when it is 16 to 1024 (a vector's size when at most 1024), else the longest length of at most
+     * 1024 that divides the size (so the tensor is a {@code [size / L, L]} view with no tail), or 0
+     * when the only such lengths are below 16 (a tensor then takes the exact path), so that a row norm
+     * always stands for 16 or more elements or a whole tensor.
      */
     private static int rowLength(Shape shape) {
         long size = shape.size();
         int dims = shape.dimension();
         long last = dims == 0 ? 1 : shape.get(dims - 1);
-        if (dims <= 2 && last >= 1 && last <= ROW && (size / last <= ROW || last >= 16)) {
+        if (dims <= 2 && last <= ROW && (last >= 16 || dims == 1 && last >= 1)) {
             // a vector's or matrix's own rows: normed without a reshape
             return (int) last;
         }
         for (int length = (int) Math.min(ROW, size); length >= 1; length--) {
             if (size % length == 0) {
-                return size / length <= ROW || length >= 16 ? length : 0;
+                return length >= 16 || length == size ? length : 0;
             }
         }
         return 0;
