@@ -41,10 +41,13 @@ import java.util.Set;
  * that owns it (the key up to the parameter's own name, {@code 01RNN}), so per-group clipping is per
  * layer, as DL4J's {@code ClipL2PerLayer}. The parameter values are always available, so AGC works.
  *
- * <p><b>On the device.</b> Norms are computed by NDArray operations in {@code float64} (a
- * {@code float32} square sum loses a quarter of a 64M-element sum); only the results, one scalar per
- * tensor, cross to the Java heap, and {@link #norms(double, double[])} stacks them so all tensors'
- * norms come back in one transfer. Generic p-norms divide by the largest magnitude first, so no power
+ * <p><b>On the device.</b> Norms are computed by NDArray operations: p = 1, 2 norms in {@code float32}
+ * along rows of at most 1024 elements, the row norms combined in {@code double} (a single
+ * {@code float32} sum loses a quarter of a 64M-element sum; rows of 1024 stay within about 1e-7), with
+ * an exact {@code float64} fallback for overflow and underflow; only row norms (a thousandth of a large
+ * tensor; one per 16 elements at most, or one per tensor) cross to the Java heap, all in one transfer
+ * ({@link #norms(double, double[])}). Generic p-norms are computed in {@code float64} and divide by the
+ * largest magnitude first, so no power
  * overflows. No gradient or parameter tensor is ever copied to the Java heap.
  *
  * <p><b>Memory.</b> Every intermediate NDArray a primitive creates is closed before it returns (the
@@ -79,6 +82,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
 
     private final Entry[] entries;
     private final boolean[] reduced;
+    /** Per tensor: the row length of the {@code float32} row norms, 0 for the exact path. */
+    private final int[] rowLength;
     private final NDArray[][] handles;
     private final Session session = new Session();
     private NDArray factorArray;
@@ -130,6 +135,10 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     private DjlGradients(List<Entry> entries) {
         this.entries = entries.toArray(new Entry[0]);
         this.reduced = new boolean[this.entries.length];
+        this.rowLength = new int[this.entries.length];
+        for (int t = 0; t < this.entries.length; t++) {
+            rowLength[t] = rowLength(this.entries[t].shape);
+        }
         this.handles = new NDArray[this.entries.length][];
         CLEANER.register(this, session);
     }
@@ -268,8 +277,16 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     /**
      * {@inheritDoc}
      *
-     * <p>All tensors' norms are computed on the device in {@code float64} and come back to the heap in
-     * one transfer.
+     * <p>All tensors' norms are computed on the device and come back to the heap in one transfer.
+     * For p = 1 and 2, each tensor is viewed as rows of at most 1024 elements (the longest length that
+     * divides its size) and normed along the rows in {@code float32} (rows this short keep float
+     * accumulation within about 1e-7; a whole 64M-element float sum loses a quarter), reading the
+     * gradient once (4 bytes per element) where a {@code float64} conversion moves 20; the row norms
+     * are combined in {@code double}. A tensor whose result is not finite (an overflowing row, or a
+     * real NaN or infinity) or, for p = 2, whose square sum is below {@code 2^-100} per element
+     * (squares lost to float underflow) is measured again exactly in {@code float64}, as gradclip-core's
+     * SIMD kernel does; so is a tensor whose size has no divisor between 16 and 1024 (over 1024
+     * elements). p = ∞ is exact in {@code float32}.
      */
     @Override
     public void norms(double p, double[] out) {
@@ -277,19 +294,125 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         if (n == 0) {
             return;
         }
-        if (p != 1.0 && p != 2.0 && p != Double.POSITIVE_INFINITY) {
+        if (p == 1.0 || p == 2.0) {
+            rowNorms((int) p, out);
+        } else if (p == Double.POSITIVE_INFINITY) {
+            maxNorms(out);
+        } else {
             genericNorms(p, out);
-            return;
         }
-        // the hot path of every norm clipper: two operations per tensor, one stack, one transfer, and
-        // every intermediate closed at once (no per-call manager)
+    }
+
+    /**
+     * The p = 1, 2 hot path: per tensor a view as rows and one {@code float32} norm along them (two
+     * native operations, one read of the gradient), one concatenation and one transfer of all row
+     * norms (one per row of 16 to 1024 elements or per tensor, never the gradient itself), combined
+     * per tensor in {@code double} on the heap; a tensor
+     * whose result cannot be trusted (see {@link #trustworthy}) is measured again exactly.
+     */
+    private void rowNorms(int ord, double[] out) {
+        int n = entries.length;
+        NDArray[] rows = new NDArray[n];
+        int parts = 0;
+        try {
+            Device device = null;
+            for (int t = 0; t < n; t++) {
+                long size = entries[t].shape.size();
+                if (size == 0 || rowLength[t] == 0) {
+                    continue;
+                }
+                NDArray g = summedOrHandle(t);
+                try {
+                    rows[t] = rowNorms(g, entries[t].shape, rowLength[t], ord);
+                } finally {
+                    closeIfTemporary(t, g);
+                }
+                parts++;
+                Device here = entries[t].devices[0];
+                device = device == null ? here : device;
+                if (!here.equals(device)) {
+                    NDArray moved = rows[t].toDevice(device, false);
+                    rows[t].close();
+                    rows[t] = moved;
+                }
+            }
+            float[] all = new float[0];
+            if (parts == 1) {
+                for (NDArray r : rows) {
+                    all = r != null ? r.toFloatArray() : all;
+                }
+            } else if (parts > 1) {
+                NDList list = new NDList(parts);
+                for (NDArray r : rows) {
+                    if (r != null) {
+                        list.add(r);
+                    }
+                }
+                try (NDArray joined = NDArrays.concat(list)) {
+                    all = joined.toFloatArray();
+                }
+            }
+            int at = 0;
+            for (int t = 0; t < n; t++) {
+                long size = entries[t].shape.size();
+                if (size == 0) {
+                    out[t] = 0.0;
+                    continue;
+                }
+                if (rowLength[t] == 0) {
+                    out[t] = exactNorm(t, ord);
+                    continue;
+                }
+                int count = Math.toIntExact(size / rowLength[t]);
+                double sum = 0.0;
+                for (int i = 0; i < count; i++) {
+                    double r = all[at + i];
+                    sum += ord == 1 ? r : r * r;
+                }
+                at += count;
+                double norm = ord == 1 ? sum : Math.sqrt(sum);
+                out[t] = trustworthy(norm, ord, size) ? norm : exactNorm(t, ord);
+            }
+        } finally {
+            for (NDArray r : rows) {
+                if (r != null) {
+                    r.close();
+                }
+            }
+        }
+    }
+
+    private static final int[] ALONG_ROWS = {1};
+    private static final int[] WHOLE_VECTOR = {0};
+
+    /**
+     * The {@code float32} norms of a tensor's rows of {@code length} elements, as a vector. A vector
+     * or matrix whose own rows have that length is normed as it is: each native operation costs
+     * microseconds on a small tensor, so the reshape is skipped where it changes nothing.
+     */
+    private static NDArray rowNorms(NDArray g, Shape shape, int length, int ord) {
+        int dims = shape.dimension();
+        if (dims == 1 && shape.get(0) == length) {
+            return g.norm(ord, WHOLE_VECTOR, true);
+        }
+        if (dims == 2 && shape.get(1) == length) {
+            return g.norm(ord, ALONG_ROWS, false);
+        }
+        try (NDArray matrix = g.reshape(shape.size() / length, length)) {
+            return matrix.norm(ord, ALONG_ROWS, false);
+        }
+    }
+
+    /** p = ∞: the largest magnitude of each tensor, exact in {@code float32}, stacked into one transfer. */
+    private void maxNorms(double[] out) {
+        int n = entries.length;
         NDArray[] results = new NDArray[n];
         try {
             Device device = null;
             for (int t = 0; t < n; t++) {
                 NDArray g = summedOrHandle(t);
                 try {
-                    results[t] = fastNorm(t, g, p);
+                    results[t] = exactNorm(t, g, Double.POSITIVE_INFINITY);
                 } finally {
                     closeIfTemporary(t, g);
                 }
@@ -313,17 +436,65 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         }
     }
 
+    /**
+     * The row length for a tensor's {@code float32} row norms: a vector's or matrix's last dimension
+     * when it is 16 to 1024 (a vector's size when at most 1024), else the longest length of at most
+     * 1024 that divides the size (so the tensor is a {@code [size / L, L]} view with no tail), or 0
+     * when the only such lengths are below 16 (a tensor then takes the exact path), so that a row norm
+     * always stands for 16 or more elements or a whole tensor.
+     */
+    private static int rowLength(Shape shape) {
+        long size = shape.size();
+        int dims = shape.dimension();
+        long last = dims == 0 ? 1 : shape.get(dims - 1);
+        if (dims <= 2 && last <= ROW && (last >= 16 || dims == 1 && last >= 1)) {
+            // a vector's or matrix's own rows: normed without a reshape
+            return (int) last;
+        }
+        for (int length = (int) Math.min(ROW, size); length >= 1; length--) {
+            if (size % length == 0) {
+                return length >= 16 || length == size ? length : 0;
+            }
+        }
+        return 0;
+    }
+
+    /** Rows of at most this many elements are summed in {@code float32}. */
+    private static final int ROW = 1024;
+
+    /** A square sum below this per element may have lost squares to float underflow. */
+    private static final double TINY_PER_ELEMENT = 0x1p-100;
+
+    /** Whether a row-wise result needs no exact recomputation: finite, and for p = 2 not tiny. */
+    private static boolean trustworthy(double norm, int ord, long size) {
+        if (!Double.isFinite(norm)) {
+            return false;
+        }
+        return ord != 2 || norm * norm >= size * TINY_PER_ELEMENT;
+    }
+
+    /** The exact {@code float64} p-norm of one tensor, for a row-wise result that cannot be trusted. */
+    private double exactNorm(int tensor, double p) {
+        NDArray g = summedOrHandle(tensor);
+        try (NDArray r = exactNorm(tensor, g, p)) {
+            return r.toDoubleArray()[0];
+        } finally {
+            closeIfTemporary(tensor, g);
+        }
+    }
+
     /** The p-norm (p = 1, 2, ∞) of {@code g} as a new {@code float64} scalar; closes its intermediates. */
-    private NDArray fastNorm(int tensor, NDArray g, double p) {
+    private NDArray exactNorm(int tensor, NDArray g, double p) {
         if (entries[tensor].shape.size() == 0) {
             return sessionManager().create(0.0);
         }
-        try (NDArray x = g.toType(DataType.FLOAT64, false)) {
-            if (p == Double.POSITIVE_INFINITY) {
-                try (NDArray abs = x.abs()) {
-                    return abs.max();
-                }
+        if (p == Double.POSITIVE_INFINITY) {
+            // the largest magnitude is exact in float32 (NaN propagates through max): no conversion
+            try (NDArray abs = g.abs(); NDArray max = abs.max()) {
+                return max.toType(DataType.FLOAT64, false);
             }
+        }
+        try (NDArray x = g.toType(DataType.FLOAT64, false)) {
             // in float64 the squares of finite floats cannot overflow
             return x.norm(p == 1.0 ? 1 : 2, new int[0], false);
         }
