@@ -70,8 +70,7 @@ public abstract class AbstractClipper implements Clipper {
             found = scan(gradients, norms);
             switch (policy) {
                 case THROW:
-                    throw new NonFiniteGradientException(found.tensorName(), found.index(), found.value(),
-                            found.count());
+                    throw found.exception();
                 case SKIP:
                     double before = Norms.combine(norms, p);
                     return new ClipReport(method(), p, before, before, 1.0, Double.NaN, false, true, 0,
@@ -170,6 +169,20 @@ public abstract class AbstractClipper implements Clipper {
         return true;
     }
 
+    /**
+     * Throws the {@link NonFiniteGradientException} that {@link NonFinitePolicy#THROW} calls for if
+     * any of the norms is not finite.
+     *
+     * @param g     the gradients the norms were measured on
+     * @param norms per-tensor norms
+     * @throws NonFiniteGradientException naming the first offending tensor and element
+     */
+    static void requireFinite(Gradients g, double[] norms) {
+        if (!allFinite(norms)) {
+            throw scan(g, norms).exception();
+        }
+    }
+
     private static NonFinite scan(Gradients g, double[] norms) {
         long count = 0;
         int first = -1;
@@ -216,5 +229,10 @@ public abstract class AbstractClipper implements Clipper {
     protected record NonFinite(long count, String tensorName, long index, float value) {
         /** Nothing non-finite. */
         public static final NonFinite NONE = new NonFinite(0, null, -1, 0f);
+
+        /** @return the exception {@link NonFinitePolicy#THROW} throws for what was found */
+        NonFiniteGradientException exception() {
+            return new NonFiniteGradientException(tensorName, index, value, count);
+        }
     }
 }

@@ -92,16 +92,7 @@ public final class GradClip {
         GradientSet set = GradientSet.of(grads);
         double[] norms = new double[set.tensorCount()];
         set.norms(normType, norms);
-        for (int t = 0; t < norms.length; t++) {
-            if (!Double.isFinite(norms[t])) {
-                long index = set.firstNonFinite(t);
-                long count = 0;
-                for (int u = t; u < norms.length; u++) {
-                    count += Double.isFinite(norms[u]) ? 0 : set.nonFiniteCount(u);
-                }
-                throw new NonFiniteGradientException(set.name(t), index, set.get(t, index), count);
-            }
-        }
+        AbstractClipper.requireFinite(set, norms);
         return Norms.combine(norms, normType);
     }
 }
