@@ -160,6 +160,26 @@ public abstract class AbstractClipper implements Clipper {
         }
     }
 
+    /**
+     * The tail every global-threshold rule shares: multiply every tensor by {@code coefficient}
+     * (no write when it is exactly 1) and report it, with {@code normAfter = normBefore · coefficient}.
+     *
+     * @param gradients   the gradients
+     * @param normBefore  the global norm before clipping
+     * @param coefficient the factor the rule chose
+     * @param threshold   the threshold in force
+     * @param tensorNorms per-tensor norms before clipping
+     * @param nonFinite   what the non-finite scan found
+     * @return the report
+     */
+    protected final ClipReport scaleAllAndReport(Gradients gradients, double normBefore, double coefficient,
+            double threshold, double[] tensorNorms, NonFinite nonFinite) {
+        scaleAll(gradients, coefficient);
+        boolean clipped = coefficient != 1.0;
+        return report(gradients, normBefore, normBefore * coefficient, coefficient, threshold, clipped,
+                clipped ? 1 : 0, tensorNorms, nonFinite);
+    }
+
     private static boolean allFinite(double[] norms) {
         for (double x : norms) {
             if (!Double.isFinite(x)) {

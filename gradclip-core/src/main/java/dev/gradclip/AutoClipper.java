@@ -116,9 +116,7 @@ public final class AutoClipper extends AbstractClipper {
         }
         double tau = history.percentile(percentile);
         double coef = Double.isNaN(tau) ? (Double.isNaN(n) ? Double.NaN : 1.0) : coefficient(n, tau, epsilon);
-        scaleAll(g, coef);
-        boolean clipped = coef != 1.0;
-        return report(g, n, n * coef, coef, tau, clipped, clipped ? 1 : 0, tensorNorms, nonFinite);
+        return scaleAllAndReport(g, n, coef, tau, tensorNorms, nonFinite);
     }
 
     @Override

@@ -83,6 +83,37 @@ public final class GradientSet implements Gradients {
         return tensors[tensor].param;
     }
 
+    /**
+     * The gradient arrays of every tensor, in tensor order (the arrays themselves, not copies).
+     *
+     * @return one array per tensor
+     */
+    public float[][] gradients() {
+        float[][] out = new float[tensors.length][];
+        for (int t = 0; t < tensors.length; t++) {
+            out[t] = tensors[t].grad;
+        }
+        return out;
+    }
+
+    /**
+     * The parameter arrays of every tensor, in tensor order (the arrays themselves), for optimizers.
+     *
+     * @return one array per tensor
+     * @throws IllegalArgumentException if a tensor was added without parameter values
+     */
+    public float[][] parameters() {
+        float[][] out = new float[tensors.length][];
+        for (int t = 0; t < tensors.length; t++) {
+            out[t] = tensors[t].param;
+            if (out[t] == null) {
+                throw new IllegalArgumentException("tensor '" + tensors[t].name + "' has no parameter values;"
+                        + " build the set with GradientSet.Builder.add(name, grad, param, shape...)");
+            }
+        }
+        return out;
+    }
+
     /** @return the name of the kernels in use, {@code "simd"} or {@code "scalar"} */
     public String kernelName() {
         return kernels.name();

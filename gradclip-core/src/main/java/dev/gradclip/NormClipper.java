@@ -129,11 +129,7 @@ public final class NormClipper extends AbstractClipper {
         int n = g.tensorCount();
         switch (scope) {
             case GLOBAL: {
-                double coef = coefficientFor(before);
-                scaleAll(g, coef);
-                boolean clipped = coef != 1.0;
-                return report(g, before, before * coef, coef, threshold, clipped, clipped ? 1 : 0, tensorNorms,
-                        nonFinite);
+                return scaleAllAndReport(g, before, coefficientFor(before), threshold, tensorNorms, nonFinite);
             }
             case TENSOR: {
                 double[] after = new double[n];

@@ -80,10 +80,8 @@ public final class ScheduledClipper extends AbstractClipper {
         }
         double n = Norms.combine(tensorNorms, p);
         double coef = coefficient(n, c, 0.0);
-        scaleAll(g, coef);
         steps++;
-        boolean clipped = coef != 1.0;
-        return report(g, n, n * coef, coef, c, clipped, clipped ? 1 : 0, tensorNorms, nonFinite);
+        return scaleAllAndReport(g, n, coef, c, tensorNorms, nonFinite);
     }
 
     @Override

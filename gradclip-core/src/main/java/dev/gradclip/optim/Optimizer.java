@@ -46,17 +46,8 @@ public interface Optimizer {
      *                                  {@link #step(float[][], float[][])}
      */
     default void step(GradientSet set) {
-        int n = set.tensorCount();
-        float[][] params = new float[n][];
-        float[][] grads = new float[n][];
-        for (int t = 0; t < n; t++) {
-            params[t] = set.parameter(t);
-            if (params[t] == null) {
-                throw new IllegalArgumentException("tensor '" + set.name(t) + "' has no parameter values;"
-                        + " build the set with GradientSet.Builder.add(name, grad, param, shape...)");
-            }
-            grads[t] = set.gradient(t);
-        }
+        float[][] params = set.parameters();
+        float[][] grads = set.gradients();
         step(params, grads);
     }
 

@@ -88,17 +88,8 @@ public final class TrainingStep {
      */
     public StepReport update(GradientSet set) {
         Objects.requireNonNull(set, "set");
-        int n = set.tensorCount();
-        float[][] params = new float[n][];
-        float[][] grads = new float[n][];
-        for (int t = 0; t < n; t++) {
-            params[t] = set.parameter(t);
-            if (params[t] == null) {
-                throw new IllegalArgumentException("tensor '" + set.name(t) + "' has no parameter values;"
-                        + " build the set with GradientSet.Builder.add(name, grad, param, shape...)");
-            }
-            grads[t] = set.gradient(t);
-        }
+        float[][] params = set.parameters();
+        float[][] grads = set.gradients();
         // the optimizer's checks run before the clipper changes gradients or statistics, so a step
         // the optimizer would refuse changes nothing at all
         if (optimizer instanceof AbstractOptimizer a) {
