@@ -17,6 +17,8 @@ import dev.gradclip.Clipper;
 import dev.gradclip.Gradients;
 import java.lang.ref.Cleaner;
 import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -49,6 +51,14 @@ import java.util.Set;
  * ({@link #norms(double, double[])}). Generic p-norms are computed in {@code float64} and divide by the
  * largest magnitude first, so no power
  * overflows. No gradient or parameter tensor is ever copied to the Java heap.
+ *
+ * <p><b>Small tensors on the CPU.</b> On the PyTorch engine's CPU device, a tensor of at most
+ * {@value #HOST_READ_MAX} elements held as one copy is read where it lives, through the direct
+ * buffer DJL's {@link NDArray#toByteBuffer(boolean) toByteBuffer(true)} gives over the tensor's own
+ * memory (no copy), and its norms (and AGC's unit norms) are summed in {@code double} on the host: a
+ * native operation costs microseconds however small its tensor, which is most of the time a small
+ * model spends clipping (the RNN of the lab's adding task has six tensors of 1 to 2,500 elements).
+ * Writes (scaling, clamping) always go through NDArray operations.
  *
  * <p><b>Memory.</b> Every intermediate NDArray a primitive creates is closed before it returns (the
  * frequent primitives close each one as soon as it is used; the others work in a sub-manager closed
@@ -85,6 +95,10 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     /** Per tensor: the row length of the {@code float32} row norms, 0 for the exact path. */
     private final int[] rowLength;
     private final NDArray[][] handles;
+    /** Per tensor: whether its gradient is read in place on the host (see the class comment). */
+    private final boolean[] hostRead;
+    /** Per tensor: the direct buffer over its gradient, for this session, until the next write. */
+    private final FloatBuffer[] hostViews;
     private final Session session = new Session();
     private NDArray factorArray;
     private float factorValue;
@@ -132,7 +146,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         }
     }
 
-    private DjlGradients(List<Entry> entries) {
+    private DjlGradients(List<Entry> entries, boolean hostReads) {
         this.entries = entries.toArray(new Entry[0]);
         this.reduced = new boolean[this.entries.length];
         this.rowLength = new int[this.entries.length];
@@ -140,7 +154,26 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             rowLength[t] = rowLength(this.entries[t].shape);
         }
         this.handles = new NDArray[this.entries.length][];
+        this.hostRead = new boolean[this.entries.length];
+        this.hostViews = new FloatBuffer[this.entries.length];
+        for (int t = 0; t < this.entries.length; t++) {
+            Entry e = this.entries[t];
+            long size = e.shape.size();
+            hostRead[t] = hostReads && e.copies() == 1 && size > 0 && size <= HOST_READ_MAX && onHostMemory(e.devices[0], anchor(t));
+        }
         CLEANER.register(this, session);
+    }
+
+    /** Tensors of at most this many elements on the CPU are read in place (see the class comment). */
+    static final long HOST_READ_MAX = 4096;
+
+    /**
+     * Whether an array's memory is host memory that {@code toByteBuffer(true)} exposes without a copy:
+     * the PyTorch engine on the CPU (other engines may copy into a heap buffer).
+     */
+    private static boolean onHostMemory(Device d, NDArray array) {
+        return Device.Type.CPU.equals(d.getDeviceType())
+                && "PyTorch".equals(array.getManager().getEngine().getEngineName());
     }
 
     /** @return a builder for a set of named NDArray gradients */
@@ -294,13 +327,92 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         if (n == 0) {
             return;
         }
-        if (p == 1.0 || p == 2.0) {
-            rowNorms((int) p, out);
-        } else if (p == Double.POSITIVE_INFINITY) {
-            maxNorms(out);
-        } else {
-            genericNorms(p, out);
+        boolean[] done = new boolean[n];
+        int remaining = n;
+        for (int t = 0; t < n; t++) {
+            if (hostRead[t]) {
+                out[t] = hostNorm(hostView(t), 0, entries[t].shape.size(), p);
+                done[t] = true;
+                remaining--;
+            }
         }
+        if (remaining == 0) {
+            return;
+        }
+        if (p == 1.0 || p == 2.0) {
+            rowNorms((int) p, out, done);
+        } else if (p == Double.POSITIVE_INFINITY) {
+            maxNorms(out, done);
+        } else {
+            genericNorms(p, out, done);
+        }
+    }
+
+    /**
+     * The p-norm of {@code count} floats of a host buffer from {@code from}, in {@code double}: the
+     * squares of floats cannot overflow it, and a NaN or infinity gives NaN or ∞ as the device paths do.
+     * A generic p divides by the largest magnitude first, so no power overflows.
+     */
+    static double hostNorm(FloatBuffer b, long from, long count, double p) {
+        int start = Math.toIntExact(from);
+        int end = Math.toIntExact(from + count);
+        if (p == 2.0) {
+            double sum = 0.0;
+            for (int i = start; i < end; i++) {
+                double v = b.get(i);
+                sum += v * v;
+            }
+            return Math.sqrt(sum);
+        }
+        if (p == 1.0) {
+            double sum = 0.0;
+            for (int i = start; i < end; i++) {
+                sum += Math.abs(b.get(i));
+            }
+            return sum;
+        }
+        double max = 0.0;
+        boolean nan = false;
+        for (int i = start; i < end; i++) {
+            float v = b.get(i);
+            nan |= v != v;
+            max = Math.max(max, Math.abs(v));
+        }
+        if (nan) {
+            return Double.NaN;
+        }
+        if (p == Double.POSITIVE_INFINITY || max == 0.0 || max == Double.POSITIVE_INFINITY) {
+            return max;
+        }
+        double sum = 0.0;
+        for (int i = start; i < end; i++) {
+            sum += Math.pow(Math.abs(b.get(i)) / max, p);
+        }
+        return Math.pow(sum, 1.0 / p) * max;
+    }
+
+    /**
+     * The direct buffer over a host-read tensor's gradient, fetched once per session and dropped at
+     * the tensor's next write (a non-contiguous gradient is read through a contiguous copy, which a
+     * write would not reach).
+     */
+    private FloatBuffer hostView(int tensor) {
+        FloatBuffer view = hostViews[tensor];
+        if (view == null) {
+            view = hostBuffer(handles(tensor)[0]);
+            hostViews[tensor] = view;
+        }
+        return view;
+    }
+
+    private static FloatBuffer hostBuffer(NDArray array) {
+        ByteBuffer bytes = array.toByteBuffer(true);
+        return bytes.asFloatBuffer();
+    }
+
+    /** Marks a tensor's gradient as written: its host view is fetched again at the next read. */
+    private void written(int tensor) {
+        hostViews[tensor] = null;
     }
 
     /**
@@ -310,7 +422,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
      * per tensor in {@code double} on the heap; a tensor
      * whose result cannot be trusted (see {@link #trustworthy}) is measured again exactly.
      */
-    private void rowNorms(int ord, double[] out) {
+    private void rowNorms(int ord, double[] out, boolean[] done) {
         int n = entries.length;
         NDArray[] rows = new NDArray[n];
         int parts = 0;
@@ -318,7 +430,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             Device device = null;
             for (int t = 0; t < n; t++) {
                 long size = entries[t].shape.size();
-                if (size == 0 || rowLength[t] == 0) {
+                if (done[t] || size == 0 || rowLength[t] == 0) {
                     continue;
                 }
                 NDArray g = summedOrHandle(t);
@@ -355,6 +467,9 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             int at = 0;
             for (int t = 0; t < n; t++) {
                 long size = entries[t].shape.size();
+                if (done[t]) {
+                    continue;
+                }
                 if (size == 0) {
                     out[t] = 0.0;
                     continue;
@@ -404,12 +519,16 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     }
 
     /** p = ∞: the largest magnitude of each tensor, exact in {@code float32}, stacked into one transfer. */
-    private void maxNorms(double[] out) {
+    private void maxNorms(double[] out, boolean[] done) {
         int n = entries.length;
         NDArray[] results = new NDArray[n];
         try {
             Device device = null;
+            NDList list = new NDList(n);
             for (int t = 0; t < n; t++) {
+                if (done[t]) {
+                    continue;
+                }
                 NDArray g = summedOrHandle(t);
                 try {
                     results[t] = exactNorm(t, g, Double.POSITIVE_INFINITY);
@@ -423,9 +542,15 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                     results[t].close();
                     results[t] = moved;
                 }
+                list.add(results[t]);
             }
-            try (NDArray stacked = n == 1 ? results[0].reshape(1) : NDArrays.stack(new NDList(results))) {
-                System.arraycopy(stacked.toDoubleArray(), 0, out, 0, n);
+            try (NDArray stacked = list.size() == 1 ? list.get(0).reshape(1) : NDArrays.stack(list)) {
+                double[] values = stacked.toDoubleArray();
+                for (int t = 0, i = 0; t < n; t++) {
+                    if (!done[t]) {
+                        out[t] = values[i++];
+                    }
+                }
             }
         } finally {
             for (NDArray r : results) {
@@ -500,11 +625,14 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         }
     }
 
-    private void genericNorms(double p, double[] out) {
+    private void genericNorms(double p, double[] out, boolean[] done) {
         try (NDManager sub = scratch(0)) {
             NDList results = new NDList(entries.length);
             Device device = null;
             for (int t = 0; t < entries.length; t++) {
+                if (done[t]) {
+                    continue;
+                }
                 NDArray g = summedGradient(t, sub);
                 NDArray n = genericNorm(g, p, sub);
                 device = device == null ? n.getDevice() : device;
@@ -512,7 +640,11 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             }
             double[] values = (results.size() == 1 ? results.get(0).reshape(1) : NDArrays.stack(results))
                     .toDoubleArray();
-            System.arraycopy(values, 0, out, 0, values.length);
+            for (int t = 0, i = 0; t < entries.length; t++) {
+                if (!done[t]) {
+                    out[t] = values[i++];
+                }
+            }
         }
     }
 
@@ -578,6 +710,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             coordinates[d] = rest % shape.get(d);
             rest /= shape.get(d);
         }
+        written(tensor);
         try (NDManager sub = scratch(tensor)) {
             reducedGradient(tensor, sub).set(new NDIndex(coordinates), value);
         }
@@ -591,6 +724,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
      */
     @Override
     public long zeroNonFinite(int tensor) {
+        written(tensor);
         try (NDManager sub = scratch(tensor)) {
             NDArray g = reducedGradient(tensor, sub);
             if (g.size() == 0) {
@@ -626,6 +760,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         if (e.shape.size() == 0) {
             return;
         }
+        written(tensor);
         NDArray f = factor(factor);
         NDArray[] h = handles(tensor);
         for (int i = 0; i < h.length; i++) {
@@ -660,6 +795,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     @Override
     public long clamp(int tensor, double limit) {
         float c = (float) limit;
+        written(tensor);
         try (NDManager sub = scratch(tensor)) {
             NDArray g = reducedGradient(tensor, sub);
             if (g.size() == 0) {
@@ -697,6 +833,17 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             Arrays.fill(out, 0, units, 0.0);
             return;
         }
+        if (hostRead[tensor]) {
+            NDArray values = parameter ? e.parameterValues() : null;
+            if (values == null || values.getDataType() == DataType.FLOAT32 && onHostMemory(values.getDevice(), values)) {
+                FloatBuffer b = values == null ? hostView(tensor) : hostBuffer(values);
+                long per = e.shape.size() / units;
+                for (int u = 0; u < units; u++) {
+                    out[u] = hostNorm(b, u * per, per, 2.0);
+                }
+                return;
+            }
+        }
         NDArray a = parameter ? e.parameterValues() : summedOrHandle(tensor);
         try (NDArray x = a.toType(DataType.FLOAT64, false)) {
             int[] axes = new int[Math.max(0, e.shape.dimension() - 1)];
@@ -730,6 +877,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             scale(tensor, factors[0]);
             return;
         }
+        written(tensor);
         long[] broadcast = new long[shape.dimension()];
         Arrays.fill(broadcast, 1);
         broadcast[0] = units;
@@ -755,6 +903,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
      */
     public void zeroGradients() {
         for (int t = 0; t < entries.length; t++) {
+            written(t);
             try (NDManager sub = scratch(t)) {
                 for (NDArray g : gradientCopies(t, sub)) {
                     zero(g, sub);
@@ -787,6 +936,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     public void close() {
         session.run();
         Arrays.fill(handles, null);
+        Arrays.fill(hostViews, null);
         Arrays.fill(reduced, false);
         factorArray = null;
     }
@@ -930,6 +1080,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     public static final class Builder {
         private final List<Entry> entries = new ArrayList<>();
         private final Set<String> names = new HashSet<>();
+        private boolean hostReads = true;
 
         private Builder() {
         }
@@ -1026,9 +1177,18 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             }
         }
 
+        /**
+         * Whether small CPU tensors may be read in place on the host (the default); {@code false}
+         * sends every read through NDArray operations, so tests can check both paths.
+         */
+        Builder hostReads(boolean allowed) {
+            this.hostReads = allowed;
+            return this;
+        }
+
         /** @return the gradients, over the arrays given (not copies) */
         public DjlGradients build() {
-            return new DjlGradients(entries);
+            return new DjlGradients(entries, hostReads);
         }
     }
 }

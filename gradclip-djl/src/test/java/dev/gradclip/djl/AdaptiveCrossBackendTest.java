@@ -52,6 +52,12 @@ class AdaptiveCrossBackendTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("clippers")
     void agreeStepAfterStep(String name, Supplier<Clipper> factory) {
+        // small CPU tensors are read on the host by default; the device operations are checked too
+        agreeStepAfterStep(name, factory, true);
+        agreeStepAfterStep(name, factory, false);
+    }
+
+    private static void agreeStepAfterStep(String name, Supplier<Clipper> factory, boolean hostReads) {
         Clipper heapClipper = factory.get().withNonFinitePolicy(NonFinitePolicy.SKIP);
         Clipper deviceClipper = factory.get().withNonFinitePolicy(NonFinitePolicy.SKIP);
         Random r = new Random(21);
@@ -61,7 +67,7 @@ class AdaptiveCrossBackendTest {
                 // a noisy norm around 1-3, a 100x spike every 17 steps, a NaN at step 60
                 double magnitude = (1 + r.nextDouble() * 2) * (step % 17 == 16 ? 100 : 1);
                 GradientSet.Builder sb = GradientSet.builder();
-                DjlGradients.Builder db = DjlGradients.builder();
+                DjlGradients.Builder db = DjlGradients.builder().hostReads(hostReads);
                 List<NDArray> grads = new ArrayList<>();
                 float[][] heapGrads = new float[SHAPES.length][];
                 try (NDManager m = manager.newSubManager()) {

@@ -132,13 +132,20 @@ class CrossBackendTest {
      */
     private static ClipReport compare(Clipper clipper, float[][][] d, int badTensor, float bad) {
         float[][] grads = d[0];
-        float[][] params = d[1];
         if (badTensor >= 0) {
             grads[badTensor][3] = bad;
             grads[badTensor][5] = -bad;
         }
+        // small CPU tensors are read on the host by default; the device operations are checked too
+        compareOnce(clipper.withNonFinitePolicy(clipper.nonFinitePolicy()), d, false);
+        return compareOnce(clipper, d, true);
+    }
+
+    private static ClipReport compareOnce(Clipper clipper, float[][][] d, boolean hostReads) {
+        float[][] grads = d[0];
+        float[][] params = d[1];
         GradientSet.Builder sb = GradientSet.builder();
-        DjlGradients.Builder db = DjlGradients.builder();
+        DjlGradients.Builder db = DjlGradients.builder().hostReads(hostReads);
         List<NDArray> ndGrads = new ArrayList<>();
         try (NDManager m = manager.newSubManager()) {
             for (int t = 0; t < grads.length; t++) {

@@ -1,0 +1,97 @@
+package dev.gradclip.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.withinPercentage;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.gradclip.GradientSet;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The host-read path of {@link DjlGradients} (small tensors on the CPU read in place through a direct
+ * buffer): agreement with the device operations at the size boundary, reads that follow writes, and
+ * a non-contiguous gradient, which DJL can only expose through a contiguous copy.
+ */
+class HostReadTest {
+
+    private static float[] gaussian(int n, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    @Test
+    void hostAndDeviceNormsAgreeAcrossTheSizeBoundary() {
+        int small = (int) DjlGradients.HOST_READ_MAX;
+        float[][] data = {gaussian(small, 1), gaussian(small + 1, 2), gaussian(7, 3)};
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (double p : new double[] {1, 2, 3, Double.POSITIVE_INFINITY}) {
+                double[] host = norms(m, data, p, true);
+                double[] device = norms(m, data, p, false);
+                for (int t = 0; t < data.length; t++) {
+                    assertThat(host[t]).as("p=%s tensor %d", p, t).isPositive()
+                            .isCloseTo(device[t], withinPercentage(1e-4));
+                }
+            }
+        }
+    }
+
+    private static double[] norms(NDManager m, float[][] data, double p, boolean hostReads) {
+        DjlGradients.Builder b = DjlGradients.builder().hostReads(hostReads);
+        for (int t = 0; t < data.length; t++) {
+            b.addGradient("t" + t, "g", m.create(data[t]), null);
+        }
+        double[] out = new double[data.length];
+        try (DjlGradients g = b.build()) {
+            g.norms(p, out);
+        }
+        return out;
+    }
+
+    @Test
+    void aReadAfterAWriteSeesTheWrite() {
+        float[] x = gaussian(40, 5);
+        try (NDManager m = NDManager.newBaseManager(); DjlGradients g = DjlGradients.builder()
+                .addGradient("w", "g", m.create(x, new Shape(8, 5)), null).build()) {
+            double[] before = new double[1];
+            double[] after = new double[1];
+            g.norms(2, before);
+            g.scale(0, 0.25);
+            g.norms(2, after);
+            assertThat(after[0]).isCloseTo(before[0] / 4, withinPercentage(1e-5));
+            g.clamp(0, 0.01);
+            g.norms(Double.POSITIVE_INFINITY, after);
+            assertThat(after[0]).isEqualTo(0.01f);
+        }
+    }
+
+    @Test
+    void aNonContiguousGradientIsReadCorrectlyAndWrittenInPlace() {
+        float[] x = gaussian(40, 7);
+        GradientSet expected = GradientSet.of(x.clone());
+        double[] want = new double[1];
+        expected.norms(2, want);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray base = m.create(x, new Shape(8, 5));
+            NDArray view = base.transpose();
+            try (DjlGradients g = DjlGradients.builder().addGradient("w", "g", view, null).build()) {
+                double[] got = new double[1];
+                g.norms(2, got);
+                assertThat(got[0]).isCloseTo(want[0], withinPercentage(1e-5));
+                g.scale(0, 0.5);
+                g.norms(2, got);
+                assertThat(got[0]).as("the norm after scaling the view").isCloseTo(want[0] / 2, withinPercentage(1e-5));
+            }
+            float[] written = base.toFloatArray();
+            for (int i = 0; i < x.length; i++) {
+                assertThat(written[i]).isEqualTo(x[i] * 0.5f);
+            }
+        }
+    }
+}
