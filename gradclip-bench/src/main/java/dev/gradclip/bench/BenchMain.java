@@ -44,13 +44,25 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measures gradclip against the memory bandwidth of this machine, in one run: streaming read and"
             + " copy bandwidth, global-norm clipping on both kernels (1M, 16M, 64M floats; one tensor and"
-            + " 200), the under-threshold step, value clipping and AGC. Each row runs in its own JVM; GB/s"
+            + " 200), the under-threshold step, value clipping, AGC, and gradclip on DJL NDArrays against the"
+            + " same clip composed from libtorch ops. Each row runs in its own JVM; GB/s"
             + " counts the bytes the operation must move (a read pass 4 bytes per float, a read and write"
             + " pass 8) over the best measurement iteration."},
         exitCodeOnInvalidInput = 2)
 public final class BenchMain implements Callable<Integer> {
 
     private static final double MS = 1e6; // bytes per ms at 1 GB/s
+
+    /**
+     * The rows of the DJL comparison: gradclip over the threshold, the peer over it, gradclip under it,
+     * the peer under it (which multiplies by 1 all the same; its bytes are counted as the operation's
+     * one read pass).
+     */
+    private static final List<String> DJL_ROWS = List.of("djl-global-norm-clip", "libtorch-ops-peer",
+            "djl-global-norm-under-threshold", "libtorch-ops-peer-under-threshold");
+
+    /** Bytes per float each DJL row's operation must move: a clip 12, a step under the threshold 4. */
+    private static final int[] DJL_BYTES = {12, 12, 4, 4};
 
     @Option(names = "--quick", description = "Run a smaller subset (well under a minute) instead of the full one"
             + " (about two minutes).")
@@ -166,6 +178,26 @@ public final class BenchMain implements Callable<Integer> {
                 }
             }
         }
+        List<DjlPaired> djlPaired = new ArrayList<>();
+        if (mode != BenchPlan.Mode.SMOKE && (only == null || only.contains("djl") || DJL_ROWS.stream().anyMatch(
+                r -> r.contains(only)))) {
+            // the DJL rows need the PyTorch engine's native library, loaded only in forks
+            for (Integer threads : mode == BenchPlan.Mode.QUICK ? new Integer[] {1} : new Integer[] {1, null}) {
+                stderr.printf(Locale.ROOT, "[djl] gradclip / libtorch-ops peer interleaved, 16M floats, 200 tensors,"
+                        + " libtorch %s ... ", threads == null ? "default threads" : threads + " thread");
+                stderr.flush();
+                try {
+                    DjlPaired d = djlPaired(BenchPlan.M16, 200, mode == BenchPlan.Mode.QUICK ? 12 : 20, threads);
+                    stderr.printf(Locale.ROOT, "gradclip / peer %.2f over the threshold, %.2f under%n",
+                            d.overRatio(), d.underRatio());
+                    djlPaired.add(d);
+                } catch (IOException | RuntimeException e) {
+                    stderr.println("failed");
+                    stderr.println("gradclip bench: DJL paired measurement failed: " + rootMessage(e));
+                    return 1;
+                }
+            }
+        }
         double bandwidth = 0;
         double copy = 0;
         List<BenchResult> results = new ArrayList<>();
@@ -184,8 +216,20 @@ public final class BenchMain implements Callable<Integer> {
             results.add(new BenchResult(m.c.name(), m.c.floats(), m.c.tensors(), m.c.kernel(), round(g, 3),
                     round(g / bandwidth, 4), m.bestMillis, m.meanMillis));
         }
+        for (DjlPaired d : djlPaired) {
+            if (d.threads() == null || d.threads() != 1) {
+                continue;
+            }
+            // the rows of the table: libtorch on one thread, as the training measurements run it
+            for (int k = 0; k < 4; k++) {
+                double g = (double) DJL_BYTES[k] * d.floats() / (d.best()[k] * MS);
+                results.add(new BenchResult(DJL_ROWS.get(k), d.floats(), d.tensors(), "libtorch", round(g, 3),
+                        round(g / bandwidth, 4), d.best()[k], d.median()[k]));
+            }
+        }
         printTable(table, measured, bandwidth, copy, results, (System.nanoTime() - start) / 1e9);
         printPaired(table, paired);
+        printDjlPaired(table, djlPaired);
         ObjectNode doc = toJson(bandwidth, copy, results, mode);
         ArrayNode pairedJson = doc.putArray("paired");
         for (Paired p : paired) {
@@ -199,6 +243,24 @@ public final class BenchMain implements Callable<Integer> {
             o.put("clip_fraction_of_read", round(p.clipFraction(), 4));
             o.put("under_threshold_read_passes", round(p.checkMillis() / p.readMillis(), 4));
         }
+        ArrayNode djlJson = doc.putArray("djl_paired");
+        for (DjlPaired d : djlPaired) {
+            ObjectNode o = djlJson.addObject();
+            o.put("floats", d.floats());
+            o.put("tensors", d.tensors());
+            if (d.threads() == null) {
+                o.putNull("libtorch_threads");
+            } else {
+                o.put("libtorch_threads", d.threads());
+            }
+            String[] keys = {"gradclip_clip", "peer_clip", "gradclip_under_threshold", "peer_under_threshold"};
+            for (int k = 0; k < 4; k++) {
+                o.put(keys[k] + "_best_ms", round(d.best()[k], 4));
+                o.put(keys[k] + "_median_ms", round(d.median()[k], 4));
+            }
+            o.put("clip_ratio", round(d.overRatio(), 4));
+            o.put("under_threshold_ratio", round(d.underRatio(), 4));
+        }
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         if (json) {
             stdout.println(mapper.writeValueAsString(doc));
@@ -208,6 +270,67 @@ public final class BenchMain implements Callable<Integer> {
             write(mapper, doc);
         }
         return 0;
+    }
+
+    /**
+     * The DJL comparison of one gradient set: best and median times of gradclip and the peer, over and
+     * under the threshold (in that order: gradclip over, peer over, gradclip under, peer under).
+     *
+     * @param threads libtorch's intra-op threads, or {@code null} for its default
+     */
+    private record DjlPaired(int floats, int tensors, Integer threads, double[] best, double[] median) {
+        /** @return gradclip's median time over the peer's, on a step over the threshold */
+        double overRatio() {
+            return median[0] / median[1];
+        }
+
+        /** @return the same on a step under the threshold */
+        double underRatio() {
+            return median[2] / median[3];
+        }
+    }
+
+    private static DjlPaired djlPaired(int floats, int tensors, int rounds, Integer threads) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dai.djl.offline=true"));
+        if (threads != null) {
+            command.add("-Dai.djl.pytorch.num_threads=" + threads);
+            command.add("-Dai.djl.pytorch.num_interop_threads=1");
+        }
+        if (Runtime.version().feature() >= 22) {
+            command.add("--enable-native-access=ALL-UNNAMED");
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), DjlPairedMain.class.getName(),
+                String.valueOf(floats), String.valueOf(tensors), String.valueOf(rounds)));
+        String output = fork(command);
+        String[] f = output.trim().split("\\s+");
+        if (f.length != 8) {
+            throw new IllegalStateException("unexpected output of the DJL paired measurement: '" + output.trim() + "'");
+        }
+        double[] best = new double[4];
+        double[] median = new double[4];
+        for (int k = 0; k < 4; k++) {
+            best[k] = Double.parseDouble(f[2 * k]);
+            median[k] = Double.parseDouble(f[2 * k + 1]);
+        }
+        return new DjlPaired(floats, tensors, threads, best, median);
+    }
+
+    private static void printDjlPaired(PrintWriter w, List<DjlPaired> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        w.println();
+        w.println("DJL, paired in one JVM (gradclip's DjlGradients and the libtorch-ops peer interleaved on the same"
+                + " NDArrays; median of the rounds; ratio < 1: gradclip faster):");
+        w.printf(Locale.ROOT, "%7s %7s %16s %12s %10s %7s %12s %10s %7s%n", "floats", "tensors", "libtorch threads",
+                "gradclip ms", "peer ms", "ratio", "under: gc ms", "peer ms", "ratio");
+        for (DjlPaired d : rows) {
+            w.printf(Locale.ROOT, "%7s %7d %16s %12.3f %10.3f %7.2f %12.3f %10.3f %7.2f%n", floats(d.floats()),
+                    d.tensors(), d.threads() == null ? "default" : String.valueOf(d.threads()), d.median()[0],
+                    d.median()[1], d.overRatio(), d.median()[2], d.median()[3], d.underRatio());
+        }
+        w.flush();
     }
 
     private int trainingOverhead() throws IOException {
@@ -285,6 +408,11 @@ public final class BenchMain implements Callable<Integer> {
                 "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd", "-cp",
                 System.getProperty("java.class.path"), PairedMain.class.getName(), String.valueOf(floats),
                 String.valueOf(tensors), String.valueOf(rounds)));
+        return parsePaired(floats, tensors, fork(command));
+    }
+
+    /** Runs a forked JVM to its end and returns its standard output. */
+    private static String fork(List<String> command) throws IOException {
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         try {
@@ -297,7 +425,7 @@ public final class BenchMain implements Callable<Integer> {
             process.destroy();
             throw new IllegalStateException("interrupted", e);
         }
-        return parsePaired(floats, tensors, output);
+        return output;
     }
 
     private static Paired parsePaired(int floats, int tensors, String output) {
@@ -398,17 +526,20 @@ public final class BenchMain implements Callable<Integer> {
             }
         }
         w.println();
-        w.printf(Locale.ROOT, "%-28s %7s %7s %-8s %6s %10s %10s %8s %8s%n", "benchmark", "floats", "tensors",
+        w.printf(Locale.ROOT, "%-33s %7s %7s %-8s %6s %10s %10s %8s %8s%n", "benchmark", "floats", "tensors",
                 "kernel", "bytes", "best ms", "mean ms", "GB/s", "of read");
         for (BenchResult r : results) {
-            BenchCase c = measured.stream().filter(m -> m.c.name().equals(r.name()) && m.c.floats() == r.floats()
-                    && m.c.tensors() == r.tensors() && m.c.kernel().equals(r.kernel())).findFirst().orElseThrow().c;
-            w.printf(Locale.ROOT, "%-28s %7s %7d %-8s %5dn %10.3f %10.3f %8.1f %7.0f%%%n", r.name(),
-                    floats(r.floats()), r.tensors(), r.kernel(), c.bytesPerFloat(), r.bestMillis(), r.meanMillis(),
+            int djl = DJL_ROWS.indexOf(r.name());
+            int bytes = djl >= 0 ? DJL_BYTES[djl] : measured.stream().filter(m -> m.c.name().equals(r.name())
+                    && m.c.floats() == r.floats() && m.c.tensors() == r.tensors() && m.c.kernel().equals(r.kernel()))
+                    .findFirst().orElseThrow().c.bytesPerFloat();
+            w.printf(Locale.ROOT, "%-33s %7s %7d %-8s %5dn %10.3f %10.3f %8.1f %7.0f%%%n", r.name(),
+                    floats(r.floats()), r.tensors(), r.kernel(), bytes, r.bestMillis(), r.meanMillis(),
                     r.gbps(), 100 * r.fractionOfBandwidth());
         }
         w.printf(Locale.ROOT, "%n%d rows in %.0f s. GB/s = bytes the operation must move / best iteration's time per"
-                + " call; 'of read' = GB/s / streaming read.%n", results.size(), seconds);
+                + " call; 'of read' = GB/s / streaming read. The libtorch rows (one thread) come from the DJL"
+                + " paired rounds below: best and median.%n", results.size(), seconds);
         w.flush();
     }
 

@@ -9,10 +9,9 @@ import java.util.Map;
  * Which benchmarks the bench command runs, with which parameters, in which order. The full plan
  * covers issue 6's list (bandwidth, global-norm clip of 1M/16M/64M floats in one and 200 tensors
  * on both kernels, the under-threshold step, value clip, AGC, gradclip's DJL backend and the
- * libtorch-ops peer); the quick plan a subset; the smoke plan the shape of the array rows on tiny
- * data, in process, for tests. libtorch runs on one intra-op and one inter-op thread, as gradclip
- * does: on two shared cores its OpenMP threads otherwise spin against the other processes and the
- * figures swing tenfold.
+ * libtorch-ops peer, which {@link BenchMain} measures paired in one JVM, see {@link DjlPairedMain}); the
+ * quick plan a subset; the smoke plan the shape of the array rows on tiny data, in process, for
+ * tests.
  */
 final class BenchPlan {
 
@@ -98,13 +97,6 @@ final class BenchPlan {
             add("agc", "ElementwiseClipBenchmark.agc", clipParams(elementwise, tensors, "simd"), elementwise,
                     tensors, "simd", 16, "2g");
         }
-        if (!smoke) {
-            // the DJL rows need the PyTorch engine's native library, loaded only in forks
-            for (int tensors : new int[] {200}) {
-                djl("djl-global-norm-clip", "DjlClipBenchmark.gradclipDjl", M16, tensors);
-                djl("libtorch-ops-peer", "DjlClipBenchmark.libtorchOps", M16, tensors);
-            }
-        }
         if (full) {
             // measured again at the end: the larger of the two is the reference, so the fractions are
             // not flattered by a disturbed first measurement
@@ -115,16 +107,6 @@ final class BenchPlan {
     private void streamRead(String name, int floats) {
         add(name, "MemoryBandwidthBenchmark.read", params("floats", String.valueOf(floats), "copyFloats", "1024"),
                 floats, 1, "simd", 4, "2g");
-    }
-
-    private void djl(String name, String benchmark, int floats, int tensors) {
-        List<String> jvm = new ArrayList<>(List.of("--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g",
-                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1"));
-        if (Runtime.version().feature() >= 22) {
-            jvm.add("--enable-native-access=ALL-UNNAMED");
-        }
-        cases.add(new BenchCase(name, benchmark, params("floats", String.valueOf(floats), "tensors",
-                String.valueOf(tensors)), floats, tensors, "libtorch", 12, List.copyOf(jvm)));
     }
 
     private static Map<String, String> clipParams(int floats, int tensors, String kernel) {

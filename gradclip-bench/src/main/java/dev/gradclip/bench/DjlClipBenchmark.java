@@ -64,6 +64,7 @@ public class DjlClipBenchmark {
     private NDArray[] grads;
     private DjlGradients view;
     private double threshold;
+    private double aboveNorm;
 
     /** Creates the NDArrays from the same data as the array benchmarks and warms both paths up. */
     @Setup(Level.Trial)
@@ -76,6 +77,7 @@ public class DjlClipBenchmark {
         double norm = Clippers.globalNorm(Double.MAX_VALUE).clip(view).normBefore();
         view.close();
         threshold = norm / 2;
+        aboveNorm = norm * 2;
     }
 
     private void warmUp() {
@@ -140,6 +142,30 @@ public class DjlClipBenchmark {
     @Benchmark
     public float libtorchOps() {
         return clipLikePyTorch(grads, threshold);
+    }
+
+    /**
+     * A step whose norm is under the threshold (the common case once training settles): gradclip
+     * measures the norm and leaves the gradients alone.
+     *
+     * @return the report
+     */
+    @Benchmark
+    public ClipReport gradclipDjlUnderThreshold() {
+        ClipReport r = Clippers.globalNorm(aboveNorm).clip(view);
+        view.close();
+        return r;
+    }
+
+    /**
+     * The peer on a step under the threshold: {@code clip_grad_norm_} multiplies every gradient by its
+     * clamped coefficient, 1, all the same.
+     *
+     * @return the total norm
+     */
+    @Benchmark
+    public float libtorchOpsUnderThreshold() {
+        return clipLikePyTorch(grads, aboveNorm);
     }
 
     /**

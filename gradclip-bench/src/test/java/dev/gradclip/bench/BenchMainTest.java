@@ -69,4 +69,23 @@ class BenchMainTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("--no-such-option");
     }
+
+    @Test
+    void djlPairedMeasurementPrintsBestAndMedianOfFourTimings() throws Exception {
+        java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        System.setOut(new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            DjlPairedMain.main(new String[] {String.valueOf(8 * 1024), "2", "3"});
+        } finally {
+            System.setOut(old);
+        }
+        String[] f = buffer.toString(java.nio.charset.StandardCharsets.UTF_8).trim().split("\\s+");
+        assertThat(f).hasSize(8);
+        for (int k = 0; k < 4; k++) {
+            double best = Double.parseDouble(f[2 * k]);
+            double median = Double.parseDouble(f[2 * k + 1]);
+            assertThat(best).isPositive().isLessThanOrEqualTo(median);
+        }
+    }
 }
