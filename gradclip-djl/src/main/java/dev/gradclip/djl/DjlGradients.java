@@ -845,12 +845,16 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             }
         }
         NDArray a = parameter ? e.parameterValues() : summedOrHandle(tensor);
-        try (NDArray x = a.toType(DataType.FLOAT64, false)) {
-            int[] axes = new int[Math.max(0, e.shape.dimension() - 1)];
-            for (int i = 0; i < axes.length; i++) {
-                axes[i] = i + 1;
+        int[] axes = new int[Math.max(0, e.shape.dimension() - 1)];
+        for (int i = 0; i < axes.length; i++) {
+            axes[i] = i + 1;
+        }
+        long per = e.shape.size() / units;
+        try {
+            if (per <= ROW && a.getDataType() == DataType.FLOAT32 && unitNormsInFloat(a, axes, per, units, out)) {
+                return;
             }
-            try (NDArray norms = x.norm(2, axes, false)) {
+            try (NDArray x = a.toType(DataType.FLOAT64, false); NDArray norms = x.norm(2, axes, false)) {
                 System.arraycopy(norms.toDoubleArray(), 0, out, 0, units);
             }
         } finally {
@@ -858,6 +862,28 @@ public final class DjlGradients implements Gradients, AutoCloseable {
                 closeIfTemporary(tensor, a);
             }
         }
+    }
+
+    /**
+     * Unit norms of at most {@value #ROW} elements each in {@code float32} (one read, as the row norms
+     * of {@link #norms}); {@code false}, leaving {@code out} to be overwritten, when a result cannot be
+     * trusted: not finite, or a square sum below {@code 2^-100} per element, 0 included, since a unit
+     * of elements under about {@code 3.7e-23} in magnitude also sums to 0 in {@code float32} (an all-zero
+     * unit, such as a bias at its initial value, is therefore measured in {@code float64}).
+     */
+    private static boolean unitNormsInFloat(NDArray a, int[] axes, long per, int units, double[] out) {
+        float[] norms;
+        try (NDArray n = a.norm(2, axes, false)) {
+            norms = n.toFloatArray();
+        }
+        for (int u = 0; u < units; u++) {
+            double n = norms[u];
+            if (!Double.isFinite(n) || n * n < per * TINY_PER_ELEMENT) {
+                return false;
+            }
+            out[u] = n;
+        }
+        return true;
     }
 
     @Override

@@ -94,4 +94,53 @@ class HostReadTest {
             }
         }
     }
+
+    /**
+     * AGC's unit norms on every path: host reads, {@code float32} unit norms on the device, and the
+     * exact {@code float64} fallback (units over 1024 elements, squares that overflow or underflow in
+     * {@code float32}), for gradients and parameters.
+     */
+    @Test
+    void unitNormsAgreeOnEveryPath() {
+        long[][] shapes = {{8, 5}, {4, 2000}, {6, 7}, {6, 7}, {9}};
+        float[] scales = {1f, 1f, 1e25f, 1e-30f, 1f};
+        float[][] grads = new float[shapes.length][];
+        float[][] params = new float[shapes.length][];
+        GradientSet.Builder eb = GradientSet.builder();
+        for (int t = 0; t < shapes.length; t++) {
+            int n = (int) new Shape(shapes[t]).size();
+            grads[t] = gaussian(n, 10 + t);
+            params[t] = gaussian(n, 20 + t);
+            for (int i = 0; i < n; i++) {
+                grads[t][i] *= scales[t];
+                params[t][i] *= scales[t];
+            }
+            eb.add("t" + t, "g", grads[t].clone(), params[t].clone(), shapes[t]);
+        }
+        GradientSet expected = eb.build();
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (boolean hostReads : new boolean[] {true, false}) {
+                DjlGradients.Builder b = DjlGradients.builder().hostReads(hostReads);
+                for (int t = 0; t < shapes.length; t++) {
+                    b.addGradient("t" + t, "g", m.create(grads[t], new Shape(shapes[t])),
+                            m.create(params[t], new Shape(shapes[t])));
+                }
+                try (DjlGradients actual = b.build()) {
+                    for (int t = 0; t < shapes.length; t++) {
+                        for (boolean parameter : new boolean[] {false, true}) {
+                            int units = expected.unitCount(t);
+                            double[] want = new double[units];
+                            double[] got = new double[units];
+                            expected.unitNorms(t, parameter, want);
+                            actual.unitNorms(t, parameter, got);
+                            for (int u = 0; u < units; u++) {
+                                assertThat(got[u]).as("host %s tensor %d parameter %s unit %d", hostReads, t,
+                                        parameter, u).isPositive().isCloseTo(want[u], withinPercentage(1e-4));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
