@@ -16,8 +16,11 @@ import org.junit.jupiter.api.Test;
  * steps; clipped, the first gradient norms are about 1e4, the loss falls from its start (0.3–3.6 half
  * squared error) to the level of the constant predictor 0.5 (half squared error 1/48 ≈ 0.021) within
  * 500–1,750 steps and stays finite, hovering at 0.021–0.048 on fresh sequences through 5,000 steps.
- * (It does not go below the constant predictor within 5,000 steps at this learning rate; the
- * long-range dependency takes far longer, as in the paper.)
+ * It does not go below the constant predictor at T = 50: seed 1 was still at 0.024 (training loss,
+ * mean of the last 1,000 steps) after 20,000 steps, so lab-tasks.md's "about 0.012 in 1,600 steps"
+ * did not reproduce. The same network and optimizer at T = 10 do learn the task with clipping, while
+ * the unclipped run still explodes: that is the claim's test below (seeds 1–4: unclipped runs
+ * diverge at steps 35–51; clipped ones fall below the constant predictor within 750 steps).
  */
 class ExplodingRnnTest {
 
@@ -26,8 +29,44 @@ class ExplodingRnnTest {
     private static final double CONSTANT_PREDICTOR_LOSS = 1.0 / 48;
 
     private static RnnWorkload.Builder workload() {
-        return RnnWorkload.builder().setTask(SequenceTask.ADDING).optLength(50).optHiddenSize(50).optBatchSize(20)
-                .optInit(RnnInit.normal(0.3)).optLearningRate(0.05f).optSeed(SEED);
+        return workload(50);
+    }
+
+    private static RnnWorkload.Builder workload(int length) {
+        return RnnWorkload.builder().setTask(SequenceTask.ADDING).optLength(length).optHiddenSize(50)
+                .optBatchSize(20).optInit(RnnInit.normal(0.3)).optLearningRate(0.05f).optSeed(SEED);
+    }
+
+    @Test
+    void atLengthTenClippingTurnsAnExplodingRunIntoOneThatLearnsTheTask() {
+        try (RnnWorkload w = workload(10).build()) {
+            int divergedAt = -1;
+            for (int step = 1; step <= 400 && divergedAt < 0; step++) {
+                if (!Double.isFinite(w.trainBatch().loss())) {
+                    divergedAt = step;
+                }
+            }
+            assertThat(divergedAt).as("unclipped: the step whose loss is NaN or infinite").isBetween(1, 400);
+        }
+        // SGD at lr 0.05 keeps the loss on fresh sequences swinging (0.005 to 0.018 from one evaluation
+        // to the next on this seed), so the claim is checked on the mean of five evaluations
+        try (RnnWorkload w = workload(10).optClipper(Clippers.globalNorm(1.0)).build()) {
+            double loss = 0;
+            double errors = 0;
+            for (int step = 1; step <= 2000; step++) {
+                StepResult r = w.trainBatch();
+                assertThat(r.loss()).as("clipped: loss at step " + step).isFinite();
+                if (step >= 1000 && step % 250 == 0) {
+                    RnnWorkload.Evaluation e = w.evaluate(2000);
+                    loss += e.loss() / 5;
+                    errors += e.errorRate() / 5;
+                }
+            }
+            assertThat(loss).as("clipped: mean loss on fresh sequences at steps 1000-2000")
+                    .isLessThan(0.75 * CONSTANT_PREDICTOR_LOSS);
+            assertThat(errors).as("clipped: mean error rate, against 36% for the constant predictor")
+                    .isLessThan(0.25);
+        }
     }
 
     @Test
