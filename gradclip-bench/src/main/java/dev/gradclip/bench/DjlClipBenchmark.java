@@ -133,9 +133,7 @@ public class DjlClipBenchmark {
      */
     @Benchmark
     public ClipReport gradclipDjl() {
-        ClipReport r = Clippers.globalNorm(threshold).clip(view);
-        view.close();
-        return r;
+        return clipDjl(threshold);
     }
 
     /** @return the pre-clip total norm, as PyTorch's {@code clip_grad_norm_} returns it */
@@ -152,7 +150,11 @@ public class DjlClipBenchmark {
      */
     @Benchmark
     public ClipReport gradclipDjlUnderThreshold() {
-        ClipReport r = Clippers.globalNorm(aboveNorm).clip(view);
+        return clipDjl(aboveNorm);
+    }
+
+    private ClipReport clipDjl(double c) {
+        ClipReport r = Clippers.globalNorm(c).clip(view);
         view.close();
         return r;
     }
