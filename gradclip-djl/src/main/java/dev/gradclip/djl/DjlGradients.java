@@ -398,8 +398,10 @@ public final class DjlGradients implements Gradients, AutoCloseable {
      */
     private FloatBuffer hostView(int tensor) {
         FloatBuffer view = hostViews[tensor];
-        if (view == null) {
-            view = hostBuffer(handles(tensor)[0]);
+        NDArray array = handles(tensor)[0];
+        if (view == null || array.isReleased()) {
+            // a gradient array closed by its owner is never read through a stale buffer: DJL refuses it
+            view = hostBuffer(array);
             hostViews[tensor] = view;
         }
         return view;

@@ -143,4 +143,17 @@ class HostReadTest {
             }
         }
     }
+
+    @Test
+    void aGradientClosedByItsOwnerIsNotReadThroughAStaleBuffer() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray g = m.create(gaussian(40, 9), new Shape(8, 5));
+            DjlGradients view = DjlGradients.builder().addGradient("w", "g", g, null).build();
+            double[] out = new double[1];
+            view.norms(2, out);
+            g.close();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> view.norms(2, out))
+                    .isInstanceOf(IllegalStateException.class);
+        }
+    }
 }
