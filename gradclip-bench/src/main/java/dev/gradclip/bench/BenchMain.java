@@ -83,8 +83,9 @@ public final class BenchMain implements Callable<Integer> {
             + " training step spent clipping, per method (the RNN adding task, and Fashion-MNIST when installed).")
     boolean training;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "200", description = "Timed steps per method for"
-            + " --training (default: ${DEFAULT-VALUE}, after 50 untimed ones).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "2000", description = "Timed steps per method for"
+            + " --training (default: ${DEFAULT-VALUE}, after 50 untimed ones; with a few hundred the JIT has not"
+            + " finished compiling the clip path and the shares read high).")
     int steps;
 
     @Option(names = "--smoke", hidden = true, description = "Tiny data, no forks: checks the output shape only.")
