@@ -231,6 +231,15 @@ public final class GradientSet implements Gradients {
         return kernels.clamp(a, 0, a.length, (float) limit);
     }
 
+    /** {@inheritDoc} One pass: the kernel squares the clamped values as it writes them. */
+    @Override
+    public long clampAndMeasure(int tensor, double limit, double[] normAfter) {
+        float[] a = tensors[tensor].grad;
+        long[] changed = new long[1];
+        normAfter[tensor] = Math.sqrt(kernels.clampSumOfSquares(a, 0, a.length, (float) limit, changed));
+        return changed[0];
+    }
+
     @Override
     public int unitCount(int tensor) {
         return tensors[tensor].units;

@@ -129,6 +129,23 @@ public interface Gradients {
     long clamp(int tensor, double limit);
 
     /**
+     * Clamps as {@link #clamp(int, double)} and, where the backend can in the same pass, measures the
+     * L2 norm of the clamped tensor, so that value clipping reads the gradient once after its norm
+     * pass instead of twice. The default clamps and measures nothing.
+     *
+     * @param tensor    tensor number
+     * @param limit     the bound, finite and positive
+     * @param normAfter receives at index {@code tensor} the L2 norm of the tensor after clamping, or
+     *                  NaN when it was not measured (or is NaN); the caller then measures with
+     *                  {@link #norms(double, double[])}
+     * @return the number of elements changed
+     */
+    default long clampAndMeasure(int tensor, double limit, double[] normAfter) {
+        normAfter[tensor] = Double.NaN;
+        return clamp(tensor, limit);
+    }
+
+    /**
      * @param tensor tensor number
      * @return the number of units (the first dimension for rank ≥ 2, otherwise 1)
      */

@@ -49,13 +49,17 @@ public final class ValueClipper extends AbstractClipper {
     protected ClipReport apply(Gradients g, double[] tensorNorms, NonFinite nonFinite) {
         double before = Norms.combine(tensorNorms, 2.0);
         long changed = 0;
+        double[] afterNorms = new double[g.tensorCount()];
+        boolean measured = true;
         for (int t = 0; t < g.tensorCount(); t++) {
-            changed += g.clamp(t, limit);
+            changed += g.clampAndMeasure(t, limit, afterNorms);
+            measured &= !Double.isNaN(afterNorms[t]);
         }
         double after = before;
         if (changed > 0) {
-            double[] afterNorms = new double[g.tensorCount()];
-            g.norms(2.0, afterNorms);
+            if (!measured) {
+                g.norms(2.0, afterNorms);
+            }
             after = Norms.combine(afterNorms, 2.0);
         }
         double coef = changed == 0 || before == 0 ? 1.0 : after / before;

@@ -41,6 +41,15 @@ public interface FloatKernels {
      */
     long clamp(float[] a, int from, int to, float limit);
 
+    /**
+     * Clamps as {@link #clamp} and measures the result in the same pass: one read and, where an
+     * element changes, one write, instead of a clamp pass and a second read for the norm after it.
+     *
+     * @param changed receives the number of elements changed in {@code changed[0]}
+     * @return {@code Σ a_i²} of the clamped range, as {@link #sumOfSquares} would return it
+     */
+    double clampSumOfSquares(float[] a, int from, int to, float limit, long[] changed);
+
     /** @return the index of the first NaN or infinite element, or -1 */
     int firstNonFinite(float[] a, int from, int to);
 

@@ -83,6 +83,29 @@ public final class ScalarKernels implements FloatKernels {
     }
 
     @Override
+    public double clampSumOfSquares(float[] a, int from, int to, float limit, long[] changed) {
+        long count = 0;
+        float low = -limit;
+        double sum = 0;
+        for (int i = from; i < to; i++) {
+            float x = a[i];
+            if (x > limit) {
+                x = limit;
+                a[i] = x;
+                count++;
+            } else if (x < low) {
+                x = low;
+                a[i] = x;
+                count++;
+            }
+            double d = x;
+            sum += d * d;
+        }
+        changed[0] = count;
+        return sum;
+    }
+
+    @Override
     public long clamp(float[] a, int from, int to, float limit) {
         long changed = 0;
         float low = -limit;

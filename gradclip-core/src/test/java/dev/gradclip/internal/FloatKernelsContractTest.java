@@ -292,6 +292,47 @@ class FloatKernelsContractTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernels")
+    void clampSumOfSquaresWritesWhatClampWritesAndMeasuresTheResult(FloatKernels k) {
+        Random r = new Random(16);
+        for (Case c : cases(16)) {
+            float[] a = c.a.clone();
+            float limit = median(a, c.from, c.to);
+            if (!(limit > 0)) {
+                limit = 1f;
+            }
+            if (r.nextBoolean()) {
+                limit *= 1e-25f; // nearly everything clamped to a value whose square is tiny in float
+            }
+            float[] expected = a.clone();
+            long expectedChanged = k.clamp(expected, c.from, c.to, limit);
+            long[] changed = {-1};
+            double sum = k.clampSumOfSquares(a, c.from, c.to, limit, changed);
+            assertThat(changed[0]).as("%s: %s changed count", k.name(), c).isEqualTo(expectedChanged);
+            for (int i = 0; i < a.length; i++) {
+                if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(expected[i])) {
+                    fail("%s: %s limit %s: element %d is %s, clamp wrote %s", k.name(), c, limit, i, a[i], expected[i]);
+                }
+            }
+            BigDecimal exact = Exact.sumOfSquares(a, c.from, c.to);
+            assertThat(Exact.relativeError(sum, exact)).as("%s: %s limit %s relative error", k.name(), c, limit)
+                    .isLessThanOrEqualTo(sumTolerance(c.to - c.from));
+        }
+        for (int n : new int[] {1, 17, 1000, 5000}) {
+            float[] a = new float[n];
+            a[n / 2] = Float.NaN;
+            assertThat(k.clampSumOfSquares(a, 0, n, 1f, new long[1])).as("%s n=%d NaN", k.name(), n).isNaN();
+            float[] b = new float[n];
+            java.util.Arrays.fill(b, 3e38f);
+            b[n - 1] = Float.POSITIVE_INFINITY;
+            long[] changed = new long[1];
+            assertThat(k.clampSumOfSquares(b, 0, n, 2e19f, changed)).as("%s n=%d huge limit", k.name(), n)
+                    .isCloseTo(n * 4e38, org.assertj.core.data.Percentage.withPercentage(1e-4));
+            assertThat(changed[0]).isEqualTo(n);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
     void nonFiniteScansFindCountAndZero(FloatKernels k) {
         Random r = new Random(7);
         float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,

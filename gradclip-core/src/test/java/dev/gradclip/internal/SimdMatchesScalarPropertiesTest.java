@@ -109,6 +109,19 @@ class SimdMatchesScalarPropertiesTest {
         y = a.clone();
         assertThat(simd.clamp(x, s.from, s.to, limit)).isEqualTo(scalar.clamp(y, s.from, s.to, limit));
         assertSameBits(x, y);
+        x = a.clone();
+        y = a.clone();
+        long[] simdChanged = new long[1];
+        long[] scalarChanged = new long[1];
+        double simdSum = simd.clampSumOfSquares(x, s.from, s.to, limit, simdChanged);
+        double scalarSum = scalar.clampSumOfSquares(y, s.from, s.to, limit, scalarChanged);
+        assertThat(simdChanged[0]).isEqualTo(scalarChanged[0]);
+        assertSameBits(x, y);
+        if (Double.isNaN(scalarSum)) {
+            assertThat(simdSum).isNaN();
+        } else {
+            assertThat(relativeDifference(simdSum, scalarSum)).isLessThanOrEqualTo(tolerance(s.to - s.from));
+        }
         assertThat(simd.firstNonFinite(a, s.from, s.to)).isEqualTo(scalar.firstNonFinite(a, s.from, s.to));
         assertThat(simd.countNonFinite(a, s.from, s.to)).isEqualTo(scalar.countNonFinite(a, s.from, s.to));
         x = a.clone();

@@ -178,6 +178,59 @@ public final class SimdKernels implements FloatKernels {
         return changed + scalar.clamp(a, i, to, limit);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The squares of the clamped vectors accumulate as in {@link #sumOfSquares}: in {@code float}
+     * by fused multiply-add, two accumulators over blocks of 16 vectors (8 terms per lane), each
+     * block widened into {@code double}; the same two cases (a float overflow, a total below
+     * {@code 2^-100} per element) are measured again exactly over the clamped range.
+     */
+    @Override
+    public double clampSumOfSquares(float[] a, int from, int to, float limit, long[] changed) {
+        long count = 0;
+        float low = -limit;
+        DoubleVector d0 = DoubleVector.zero(D), d1 = DoubleVector.zero(D);
+        int i = from;
+        int block = BLOCK / 2;
+        while (to - i >= block) {
+            int end = i + block;
+            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+            for (int j = i; j < end; j += 2 * L) {
+                FloatVector v0 = FloatVector.fromArray(F, a, j);
+                VectorMask<Float> out0 = v0.compare(VectorOperators.GT, limit).or(v0.compare(VectorOperators.LT, low));
+                if (out0.anyTrue()) {
+                    count += out0.trueCount();
+                    v0 = v0.max(low).min(limit);
+                    v0.intoArray(a, j);
+                }
+                FloatVector v1 = FloatVector.fromArray(F, a, j + L);
+                VectorMask<Float> out1 = v1.compare(VectorOperators.GT, limit).or(v1.compare(VectorOperators.LT, low));
+                if (out1.anyTrue()) {
+                    count += out1.trueCount();
+                    v1 = v1.max(low).min(limit);
+                    v1.intoArray(a, j + L);
+                }
+                s0 = v0.fma(v0, s0);
+                s1 = v1.fma(v1, s1);
+            }
+            FloatVector s = s0.add(s1);
+            d0 = d0.add(s.convertShape(VectorOperators.F2D, D, 0));
+            d1 = d1.add(s.convertShape(VectorOperators.F2D, D, 1));
+            i = end;
+        }
+        long[] tail = new long[1];
+        double total = d0.add(d1).reduceLanes(VectorOperators.ADD) + scalar.clampSumOfSquares(a, i, to, limit, tail);
+        changed[0] = count + tail[0];
+        if (Double.isNaN(total)) {
+            return total;
+        }
+        if (!(total <= Double.MAX_VALUE && total >= (to - from) * TINY_PER_ELEMENT)) {
+            return exactSumOfSquares(a, from, to);
+        }
+        return total;
+    }
+
     @Override
     public int firstNonFinite(float[] a, int from, int to) {
         int i = from;
