@@ -292,8 +292,9 @@ public final class BenchMain implements Callable<Integer> {
     }
 
     private static DjlPaired djlPaired(int floats, int tensors, int rounds, Integer threads) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dai.djl.offline=true"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g",
+                "-Dai.djl.offline=true"));
         if (threads != null) {
             command.add("-Dai.djl.pytorch.num_threads=" + threads);
             command.add("-Dai.djl.pytorch.num_interop_threads=1");

@@ -159,7 +159,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         for (int t = 0; t < this.entries.length; t++) {
             Entry e = this.entries[t];
             long size = e.shape.size();
-            hostRead[t] = hostReads && e.copies() == 1 && size > 0 && size <= HOST_READ_MAX && onHostMemory(e.devices[0], anchor(t));
+            hostRead[t] = hostReads && e.copies() == 1 && size > 0 && size <= HOST_READ_MAX
+                    && onHostMemory(e.devices[0], anchor(t));
         }
         CLEANER.register(this, session);
     }
@@ -837,7 +838,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         }
         if (hostRead[tensor]) {
             NDArray values = parameter ? e.parameterValues() : null;
-            if (values == null || values.getDataType() == DataType.FLOAT32 && onHostMemory(values.getDevice(), values)) {
+            if (values == null
+                    || values.getDataType() == DataType.FLOAT32 && onHostMemory(values.getDevice(), values)) {
                 FloatBuffer b = values == null ? hostView(tensor) : hostBuffer(values);
                 long per = e.shape.size() / units;
                 for (int u = 0; u < units; u++) {
