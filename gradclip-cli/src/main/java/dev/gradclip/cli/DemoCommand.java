@@ -195,9 +195,14 @@ public final class DemoCommand implements Callable<Integer> {
             } else {
                 sb.append(String.format(Locale.ROOT, "stayed finite, final loss %s, %s the %.4f of always predicting"
                         + " 0.5 (the loss is half the squared error).", TextTable.num(r.finalLoss()),
-                        r.finalLoss() < CONSTANT_PREDICTOR_LOSS ? "below" : "not yet below", CONSTANT_PREDICTOR_LOSS));
+                        r.finalLoss() < CONSTANT_PREDICTOR_LOSS ? "below" : "above", CONSTANT_PREDICTOR_LOSS));
             }
         }
+        sb.append(System.lineSeparator()).append("At T = 50 this initialisation (a chaotic network) keeps even the"
+                + " clipped RNN near the constant predictor for tens of thousands of steps; at T = 10 it learns the"
+                + " task, and without clipping it still explodes:").append(System.lineSeparator())
+                .append("  ./gradclip compare --task adding --length 10 --clip none+propagate-nonfinite"
+                        + " --clip global-norm:1.0 --seeds 1-4 --steps 2000");
         return sb.toString();
     }
 }
