@@ -134,14 +134,17 @@ public final class Clippers {
     }
 
     /**
-     * ZClip with the paper's defaults: α = 0.97, z = 2.5, 25 warm-up steps, adaptive scaling, no cap
-     * (Kumar et al. 2025, arXiv:2504.02507). See {@link ZClipper} for the options.
+     * ZClip with the reference implementation's defaults (bluorion-com/ZClip, {@code zclip.py}): α =
+     * 0.97, z_t = 2.5, 25 warm-up steps, adaptive scaling, and a cap of 1.0 on the norm that also
+     * applies during warm-up (Kumar et al. 2025, arXiv:2504.02507). {@link ZClipper#withoutMaxNorm()}
+     * removes the cap; see {@link ZClipper} for the rule and the other options.
      *
      * @return the clipper
      */
     public static ZClipper zClip() {
         return new ZClipper(ZClipper.DEFAULT_ALPHA, ZClipper.DEFAULT_Z_THRESHOLD, ZClipper.DEFAULT_WARMUP_STEPS,
-                ZClipper.ClipOption.ADAPTIVE_SCALING, Double.NaN, false, false, NonFinitePolicy.THROW);
+                ZClipper.ClipOption.ADAPTIVE_SCALING, ZClipper.DEFAULT_MAX_NORM, false, false,
+                NonFinitePolicy.THROW);
     }
 
     /**

@@ -6,34 +6,62 @@ import dev.gradclip.internal.StateWriter;
 
 /**
  * ZClip: clips the global norm when it is a z-score outlier of its exponential moving statistics,
- * so spikes are cut while the threshold follows the slow drift of the norm.
+ * so spikes are cut while the threshold follows the slow drift of the norm, under a fixed cap.
  *
- * <p>Rule, with {@code n} the global L2 norm before clipping, {@code α = 0.97}, {@code z_t = 2.5},
- * 25 warm-up steps and {@code ε = 1e-6} (the official {@code zclip.py}, mode {@code zscore}):
+ * <p>Rule, with {@code n} the global L2 norm before clipping, {@code c} the cap ({@code maxNorm}),
+ * {@code ε = 1e-6}, {@code α}, {@code z_t} and {@code W} warm-up steps:
  * <pre>
- *   warm-up (the first 25 steps): collect n; clip at maxNorm if one is set;
- *       after the 25th: μ = mean(buffer), σ² = population variance(buffer)
+ *   warm-up (the first W steps): append n to a buffer; after the W-th: μ = mean(buffer),
+ *       σ² = population variance(buffer); on each of these W steps, if a cap is set, scale
+ *       g ← g · min(1, c/(n + ε))                   (PyTorch's clip_grad_norm_, as the reference)
+ *   after warm-up:
  *   z = (n − μ)/(σ + ε)
- *   τ = none;  if z &gt; z_t:  τ = μ + z_t·σ/(z/z_t)       (adaptive_scaling, the default: μ + z_t²σ/z)
- *                            τ = μ                      (mean)
- *   effective = min(τ if set else n, maxNorm if set)
+ *   τ = none;  if z &gt; z_t:  τ = μ + z_t·σ/(z/z_t) = μ + z_t²σ/z   (ADAPTIVE_SCALING, the default)
+ *                            τ = μ                                (MEAN)
+ *   effective = min(τ if set else n, c if set)
  *   if n &gt; effective:  g ← g · effective/(n + ε)
- *   n' = τ if set else n                                   the clipped norm feeds the statistics
+ *   n' = τ if set else n                 τ or the raw norm feeds the statistics; the cap never does
  *   unless τ is set and skipStatisticsOnSpike:
- *       μ ← α·μ + (1 − α)·n';   σ² ← α·σ² + (1 − α)·(n' − μ)²     (with the updated μ)
+ *       μ ← α·μ + (1 − α)·n';   σ² ← α·σ² + (1 − α)·(n' − μ)²      (with the updated μ)
  * </pre>
- * Check value: a spike with {@code z = 10} is clipped to {@code μ + 0.625σ}. {@code maxNorm} is
- * optional here (the official class defaults to 1.0); {@code skipStatisticsOnSpike} is the official
- * {@code skip_update_on_spike}, which skips the statistics update, not the optimizer step (use
- * {@link #withSkipStepOnSpike} or {@link Clippers#spikeGuard} for that).
+ * The buffer holds the raw norms, not the capped ones. Check value: a spike with {@code z = 10} is
+ * clipped to {@code μ + 0.625σ} (when that is below the cap).
+ *
+ * <p>Defaults ({@link Clippers#zClip()}), those of the reference class {@code ZClip} in
+ * {@code zclip/zclip.py} of bluorion-com/ZClip (its constructor's defaults; the cap on warm-up steps
+ * is in the warm-up branch of its {@code step}): {@code α = }{@value #DEFAULT_ALPHA}, {@code z_t = }{@value #DEFAULT_Z_THRESHOLD},
+ * {@code W = }{@value #DEFAULT_WARMUP_STEPS}, {@code max_grad_norm = }{@value #DEFAULT_MAX_NORM},
+ * mode {@code zscore} with clip option {@code adaptive_scaling}, {@code clip_factor = 1.0},
+ * {@code skip_update_on_spike = false}, {@code eps = }{@value #EPSILON}. So with the defaults every
+ * step, warm-up included, ends with a norm of at most 1.0. {@link #withoutMaxNorm()} removes the cap
+ * (the reference's {@code max_grad_norm=None}): warm-up steps are then left untouched and only
+ * z-score outliers are clipped; {@link #withMaxNorm(double)} sets another.
+ *
+ * <p>Special cases: a zero norm is an ordinary norm (it enters the buffer or the statistics and is
+ * never scaled). If every warm-up norm is equal, σ = 0 and any later norm above μ by more than
+ * {@code z_t·ε} is an outlier clipped to μ, as in the reference; in particular after an all-zero
+ * warm-up every gradient whose norm exceeds {@code z_t·ε = 2.5e-6} is scaled to 0, and the
+ * statistics hardly move, since that clipped norm 0 is what feeds them (the reference does the same).
+ * NaN and infinite norms reach the rule only under {@link NonFinitePolicy#PROPAGATE}; they are scaled
+ * as the reference scales them (during warm-up {@code min(1, c/(n + ε))}: NaN gives NaN, ∞ gives 0,
+ * and without a cap nothing; after warm-up ∞ is an outlier with {@code τ = μ} and gives 0, or skips
+ * the step under {@link #withSkipStepOnSpike}, while NaN compares false everywhere and is left alone),
+ * but unlike in the reference they never enter the buffer or the statistics.
+ *
+ * <p>Where gradclip differs from the reference: the non-finite handling above and the
+ * {@link NonFinitePolicy} (the reference has none: a NaN norm silently poisons its statistics for
+ * good); {@link #withSkipStepOnSpike}, which the reference lacks ({@code skipStatisticsOnSpike} is its
+ * {@code skip_update_on_spike}, which skips the statistics update, not the optimizer step; see also
+ * {@link Clippers#spikeGuard}); the norm is accumulated in double, where the reference measures in the
+ * parameters' dtype; the reference's {@code percentile} mode and its {@code clip_factor} (a factor on
+ * τ, 1.0 by default, which is what gradclip applies) are not offered.
  *
  * <p>The report's threshold is the norm above which this step would be clipped:
- * {@code min(μ + z_t·(σ + ε), maxNorm)} after warm-up, {@code maxNorm} (or NaN) during it; the
- * clipped norm is in {@code normAfter}. Statistics change only when the step is not skipped, and only
- * with finite norms (under {@code PROPAGATE} a non-finite norm leaves them alone and propagates).
+ * {@code min(μ + z_t·(σ + ε), c)} after warm-up, {@code c} (or NaN without a cap) during it; the
+ * clipped norm is in {@code normAfter}. Statistics change only when the step is not skipped.
  *
  * <p>Reference: Kumar, Owen, Chowdhury, Güra, "ZClip: Adaptive Spike Mitigation for LLM
- * Pre-Training", arXiv:2504.02507 (code: bluorion-com/ZClip).
+ * Pre-Training", arXiv:2504.02507 (code: github.com/bluorion-com/ZClip, {@code zclip/zclip.py}).
  */
 public final class ZClipper extends AbstractClipper {
 
@@ -51,6 +79,11 @@ public final class ZClipper extends AbstractClipper {
     public static final double DEFAULT_Z_THRESHOLD = 2.5;
     /** The paper's number of warm-up steps. */
     public static final int DEFAULT_WARMUP_STEPS = 25;
+    /**
+     * The reference code's cap on the norm ({@code max_grad_norm=1.0}), applied during warm-up as
+     * well; remove it with {@link #withoutMaxNorm()}.
+     */
+    public static final double DEFAULT_MAX_NORM = 1.0;
     /** The official code's ε, in the z-score and in the clipping coefficient. */
     public static final double EPSILON = 1e-6;
 
@@ -130,14 +163,35 @@ public final class ZClipper extends AbstractClipper {
     }
 
     /**
-     * @param maxNorm a fixed cap on the norm, also applied during warm-up, finite and positive; NaN
-     *                for none (the default)
+     * Sets the fixed cap {@code c}: every step, warm-up included, ends with a norm of at most
+     * {@code c} (during warm-up by PyTorch's {@code min(1, c/(n + ε))}, after it as the cap on the
+     * adaptive threshold). The default is {@value #DEFAULT_MAX_NORM}, the reference's
+     * {@code max_grad_norm}.
+     *
+     * @param maxNorm the cap, finite and positive
      * @return a clipper with the same settings, that cap and fresh statistics
-     * @throws IllegalArgumentException if not NaN and not finite and positive
+     * @throws IllegalArgumentException if not finite and positive (use {@link #withoutMaxNorm()} for
+     *                                  no cap)
      */
     public ZClipper withMaxNorm(double maxNorm) {
-        return new ZClipper(alpha, zThreshold, warmupSteps, option, maxNorm, skipStatisticsOnSpike,
+        return new ZClipper(alpha, zThreshold, warmupSteps, option, Norms.checkThreshold("maxNorm", maxNorm),
+                skipStatisticsOnSpike, skipStepOnSpike, nonFinitePolicy());
+    }
+
+    /**
+     * Removes the cap (the reference's {@code max_grad_norm=None}): warm-up steps are left untouched
+     * and only z-score outliers are clipped, to their adaptive threshold however large.
+     *
+     * @return a clipper with the same settings, no cap and fresh statistics
+     */
+    public ZClipper withoutMaxNorm() {
+        return new ZClipper(alpha, zThreshold, warmupSteps, option, Double.NaN, skipStatisticsOnSpike,
                 skipStepOnSpike, nonFinitePolicy());
+    }
+
+    /** @return the cap {@code c} on the norm, or NaN when there is none */
+    public double maxNorm() {
+        return maxNorm;
     }
 
     /**
@@ -197,14 +251,15 @@ public final class ZClipper extends AbstractClipper {
     protected ClipReport apply(Gradients g, double[] tensorNorms, NonFinite nonFinite) {
         double n = Norms.combine(tensorNorms, 2.0);
         boolean capped = !Double.isNaN(maxNorm);
-        if (!Double.isFinite(n) || !initialized) {
+        if (!initialized) {
             if (Double.isFinite(n)) {
                 buffer[buffered++] = n;
                 if (buffered == warmupSteps) {
                     initialise();
                 }
             }
-            double coef = Double.isNaN(n) ? Double.NaN : capped ? clipCoefficient(n, maxNorm) : 1.0;
+            // the reference calls torch.nn.utils.clip_grad_norm_(max_grad_norm) on warm-up steps
+            double coef = capped ? coefficient(n, maxNorm, EPSILON) : 1.0;
             scaleAll(g, coef);
             boolean clipped = coef != 1.0;
             return report(g, n, n * coef, coef, maxNorm, clipped, clipped ? 1 : 0, tensorNorms, nonFinite);
@@ -226,7 +281,7 @@ public final class ZClipper extends AbstractClipper {
         }
         double coef = clipCoefficient(n, effective);
         scaleAll(g, coef);
-        if (Double.isNaN(tau) || !skipStatisticsOnSpike) {
+        if (Double.isFinite(n) && (Double.isNaN(tau) || !skipStatisticsOnSpike)) {
             double fed = Double.isNaN(tau) ? n : tau;
             mean = alpha * mean + (1 - alpha) * fed;
             double d = fed - mean;
@@ -298,8 +353,8 @@ public final class ZClipper extends AbstractClipper {
     @Override
     public String toString() {
         return "zclip(alpha=" + alpha + ", z=" + zThreshold + ", warmup=" + warmupSteps + ", " + option
-                + (Double.isNaN(maxNorm) ? "" : ", maxNorm=" + maxNorm)
- + (skipStatisticsOnSpike ? ", skipStatisticsOnSpike" : "")
+                + ", maxNorm=" + (Double.isNaN(maxNorm) ? "none" : maxNorm)
+                + (skipStatisticsOnSpike ? ", skipStatisticsOnSpike" : "")
                 + (skipStepOnSpike ? ", skipStepOnSpike" : "") + ", " + nonFinitePolicy() + ")";
     }
 }
