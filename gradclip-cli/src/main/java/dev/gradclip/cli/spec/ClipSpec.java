@@ -29,8 +29,11 @@ import java.util.Objects;
  *   <li>{@code agc:LAMBDA[,eps=E]}: adaptive gradient clipping, unit-wise (arXiv:2102.06171);</li>
  *   <li>{@code autoclip[:P][,window=N]}: the P-th percentile (default 10) of the norm history
  *       (arXiv:2007.14469);</li>
- *   <li>{@code zclip[:z=Z,alpha=A,warmup=N,max=M,mode=reciprocal|mean,skip]}: z-score clipping
- *       (arXiv:2504.02507); {@code skip} skips the step on a spike instead of clipping it;</li>
+ *   <li>{@code zclip[:z=Z,alpha=A,warmup=N,max=M|none,mode=reciprocal|mean,skip]}: z-score clipping
+ *       under a cap (arXiv:2504.02507), with the reference code's defaults {@code z=2.5},
+ *       {@code alpha=0.97}, {@code warmup=25}, {@code max=1.0} (the cap, applied during warm-up as
+ *       well; {@code max=none} removes it) and {@code mode=reciprocal} (its {@code adaptive_scaling});
+ *       {@code skip} skips the step on a spike instead of clipping it;</li>
  *   <li>{@code adagc[:start=N,abs=A,rel=R,beta=B]}: per-tensor adaptive thresholds
  *       (arXiv:2502.11034);</li>
  *   <li>{@code spike-guard[:k=K,z=S,window=N,warmup=W]}: skip a step whose norm is more than K
@@ -71,7 +74,7 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
         AUTOCLIP("autoclip", Accepted.of("percentile", Kind.PERCENTILE), List.of(Accepted.of("window", Kind.COUNT))),
         /** ZClip. */
         ZCLIP("zclip", null, List.of(Accepted.of("z", Kind.POSITIVE), Accepted.of("alpha", Kind.FRACTION),
-                Accepted.of("warmup", Kind.COUNT), Accepted.of("max", Kind.POSITIVE),
+                Accepted.of("warmup", Kind.COUNT), Accepted.of("max", Kind.POSITIVE_OR_NONE),
                 Accepted.word("mode", "reciprocal", "mean"), Accepted.of("skip", Kind.FLAG))),
         /** AdaGC. */
         ADAGC("adagc", null, List.of(Accepted.of("start", Kind.COUNT), Accepted.of("abs", Kind.POSITIVE),
@@ -105,7 +108,7 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
             }
             throw new IllegalArgumentException("unknown clip spec '" + spec + "': '" + name + "' is not a method"
                     + " (known: none, value:C, norm:C, group-norm:C, global-norm:C[,p=P], agc:LAMBDA, autoclip[:P],"
-                    + " zclip[:z=Z,alpha=A], adagc, spike-guard; suffixes +spike-guard, +throw-nonfinite,"
+                    + " zclip[:z=Z,alpha=A,max=M|none], adagc, spike-guard; suffixes +spike-guard, +throw-nonfinite,"
                     + " +skip-nonfinite, +zero-nonfinite, +propagate-nonfinite)");
         }
     }
@@ -248,7 +251,8 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
                         .withClipOption(p.word("mode", "reciprocal").equals("mean") ? ZClipper.ClipOption.MEAN
                                 : ZClipper.ClipOption.ADAPTIVE_SCALING)
                         .withSkipStepOnSpike(p.flag("skip", false));
-                base = p.has("max") ? z.withMaxNorm(p.number("max", Double.NaN)) : z;
+                double max = p.number("max", ZClipper.DEFAULT_MAX_NORM);
+                base = max == Double.POSITIVE_INFINITY ? z.withoutMaxNorm() : z.withMaxNorm(max);
                 break;
             }
             case ADAGC:

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * part accepts and converted to typed values.
  *
  * <p>Numbers are decimal ({@code 1}, {@code 0.5}, {@code 1e-3}); {@code inf} is accepted only where
- * a norm type is expected. Every error names the spec, the parameter and the value.
+ * a norm type is expected, and {@code none} only where a bound may be absent. Every error names the
+ * spec, the parameter and the value.
  */
 public final class SpecParameters {
 
@@ -22,6 +23,11 @@ public final class SpecParameters {
     public enum Kind {
         /** A finite number above 0. */
         POSITIVE,
+        /**
+         * A bound: a finite number above 0, or {@code none} for no bound, which
+         * {@link SpecParameters#number} returns as {@code +∞}.
+         */
+        POSITIVE_OR_NONE,
         /** A finite number at or above 0. */
         NON_NEGATIVE,
         /** A number in the open interval (0, 1). */
@@ -171,6 +177,20 @@ public final class SpecParameters {
                 double d = number(where, value);
                 if (!(d >= 1)) {
                     throw new IllegalArgumentException(where + "(the norm type) must be >= 1 or inf, got " + value);
+                }
+                return d;
+            }
+            case POSITIVE_OR_NONE: {
+                if (value.equalsIgnoreCase("none")) {
+                    return Double.POSITIVE_INFINITY;
+                }
+                if (!NUMBER.matcher(value).matches()) {
+                    throw new IllegalArgumentException(where + "must be a decimal number or none, got '" + value
+                            + "'");
+                }
+                double d = number(where, value);
+                if (!(d > 0)) {
+                    throw new IllegalArgumentException(where + "must be finite and positive, or none, got " + value);
                 }
                 return d;
             }

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gradclip.Clipper;
+import dev.gradclip.Clippers;
 import dev.gradclip.GradientSet;
 import dev.gradclip.NonFinitePolicy;
+import dev.gradclip.ZClipper;
 import dev.gradclip.cli.spec.ClipSpec.Method;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -62,7 +64,8 @@ class ClipSpecTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "bogus", "value", "value:0", "value:-1", "value:NaN", "value:inf", "value:1e999",
         "global-norm:1,p=0.5", "global-norm:1,q=2", "global-norm:1,p=2,p=3", "autoclip:0", "autoclip:101",
-        "zclip:alpha=1", "zclip:z=-1", "zclip:mode=median", "value:1+value:2", "value:1+skip-nonfinite+zero-nonfinite",
+        "zclip:alpha=1", "zclip:z=-1", "zclip:mode=median", "zclip:max=0", "zclip:max=-1", "zclip:max=inf",
+        "zclip:max=nothing", "zclip:max=", "value:1+value:2", "value:1+skip-nonfinite+zero-nonfinite",
         "value:1+spike-guard+spike-guard", "skip-nonfinite", "value:1+", "value:1+maybe-nonfinite",
         "value:1+skip-nonfinite:3", "agc", "norm:abc", "autoclip:10,window=0", "autoclip:10,window=1.5"})
     void rejectsBadSpecsNamingTheProblem(String spec) {
@@ -108,6 +111,28 @@ class ClipSpecTest {
         var report = guarded.clip(GradientSet.of(spike));
         assertThat(report.skipped()).isTrue();
         assertThat(spike).containsExactly(60f, 80f);
+    }
+
+    @Test
+    void zclipDefaultsToTheReferenceCapOfOneAndMaxNoneRemovesIt() {
+        ZClipper defaults = (ZClipper) ClipSpec.parse("zclip").newClipper();
+        assertThat(defaults.maxNorm()).isEqualTo(1.0);
+        assertThat(defaults.toString()).isEqualTo(Clippers.zClip().toString());
+        ZClipper uncapped = (ZClipper) ClipSpec.parse("zclip:max=none").newClipper();
+        assertThat(uncapped.maxNorm()).isNaN();
+        assertThat(uncapped.toString()).isEqualTo(Clippers.zClip().withoutMaxNorm().toString());
+        assertThat(ClipSpec.parse("zclip:max=NONE").parameters().number("max", 0)).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(((ZClipper) ClipSpec.parse("zclip:z=3,max=2.5").newClipper()).maxNorm()).isEqualTo(2.5);
+        // a huge first gradient is clipped to the cap during warm-up, and left alone without one
+        float[] g = {300f, 400f};
+        ClipSpec.parse("zclip").newClipper().clip(GradientSet.of(g));
+        assertThat(Math.hypot(g[0], g[1])).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        float[] h = {300f, 400f};
+        ClipSpec.parse("zclip:max=none").newClipper().clip(GradientSet.of(h));
+        assertThat(h).containsExactly(300f, 400f);
+        assertThatThrownBy(() -> ClipSpec.parse("zclip:max=nothing"))
+                .hasMessage("spec 'zclip:max=nothing': zclip parameter 'max' must be a decimal number or none,"
+                        + " got 'nothing'");
     }
 
     @Test
