@@ -67,6 +67,7 @@ class TrainCommandTest {
         assertThat(s.get("steps").asInt()).isEqualTo(100);
         assertThat(s.get("clipped_steps").asInt()).isEqualTo(5);
         assertThat(s.get("diverged").asBoolean()).isFalse();
+        assertThat(s.get("outcome").asText()).isEqualTo("learned");
         assertThat(s.get("eval").get("metric").asText()).isEqualTo("loss");
         assertThat(s.get("eval").get("value").isNumber()).isTrue();
         assertThat(out.resolve("report.html")).exists();
@@ -93,12 +94,27 @@ class TrainCommandTest {
                 "none+propagate-nonfinite", "--optimizer", "sgd:lr=1.5", "--out", out.toString(), "--no-progress");
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode s = json(out.resolve("summary.json"));
+        // |x| doubles every step: after the 100 default steps the loss is finite but 2^200 times the start's
+        assertThat(s.get("outcome").asText()).isEqualTo("diverged");
+        assertThat(s.get("outcome_reason").asText()).contains("trivial predictor");
         assertThat(s.get("diverged").asBoolean()).isTrue();
         assertThat(s.get("final_loss").isNull()).isTrue();
         assertThat(s.get("exploding_layers").toString()).contains("x");
-        // |x| doubles every step, so the loss passes 1e6 times its first value at step 11
-        assertThat(s.get("diverged_at_step").asInt()).isEqualTo(11);
-        assertThat(metrics(out)).hasSize(11);
+        assertThat(s.get("diverged_at_step").isNull()).as("no step was non-finite").isTrue();
+        assertThat(metrics(out)).hasSize(100);
+    }
+
+    @Test
+    void unclippedRunGoesOnUntilTheGradientIsNonFiniteThenExitsThree() throws IOException {
+        Path out = tmp.resolve("d3");
+        // x reaches float's infinity after about 108 doublings; the default policy stops there with exit code 3
+        CliRunner.Result r = CliRunner.run("train", "--task", "quadratic", "--x0", "1e6", "--clip", "none",
+                "--optimizer", "sgd:lr=1.5", "--steps", "200", "--out", out.toString(), "--no-progress");
+        assertThat(r.exit()).as(r.err()).isEqualTo(3);
+        JsonNode s = json(out.resolve("summary.json"));
+        assertThat(s.get("outcome").asText()).isEqualTo("diverged");
+        assertThat(s.get("outcome_reason").asText()).startsWith("non-finite gradient at step");
+        assertThat(s.get("diverged_at_step").asInt()).isBetween(100, 120);
     }
 
     @Test

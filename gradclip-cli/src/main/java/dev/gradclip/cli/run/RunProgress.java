@@ -25,11 +25,13 @@ final class RunProgress {
     static final String LOG = "progress.log";
 
     private static final int MAGIC = 0x52505247; // "RPRG"
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
     private static final int COUNTER_BYTES = 4 * 4 + 8 * 8 + 1;
 
     final double[] losses;
     final double[] gradNorms;
+    /** The held-out metric of each step that was evaluated, NaN for the others. */
+    final double[] evals;
     final double[][] layerNorms;
     int done;
     long clipped;
@@ -50,11 +52,13 @@ final class RunProgress {
     RunProgress(int steps, int layers) {
         this.losses = new double[steps];
         this.gradNorms = new double[steps];
+        this.evals = new double[steps];
+        java.util.Arrays.fill(evals, Double.NaN);
         this.layerNorms = new double[layers][steps];
     }
 
     private int recordBytes() {
-        return (2 + layerNorms.length) * Double.BYTES;
+        return (3 + layerNorms.length) * Double.BYTES;
     }
 
     /**
@@ -86,6 +90,7 @@ final class RunProgress {
             for (int i = 0; i < keepSteps; i++) {
                 losses[i] = in.getDouble();
                 gradNorms[i] = in.getDouble();
+                evals[i] = in.getDouble();
                 for (double[] layer : layerNorms) {
                     layer[i] = in.getDouble();
                 }
@@ -108,10 +113,13 @@ final class RunProgress {
      * @param layerNorm  its per-layer norms
      * @param wasClipped whether it was clipped
      * @param wasSkipped whether it was skipped
+     * @param eval       the held-out metric after it, or NaN when it was not evaluated
      */
-    void record(double loss, double gradNorm, double[] layerNorm, boolean wasClipped, boolean wasSkipped) {
+    void record(double loss, double gradNorm, double[] layerNorm, boolean wasClipped, boolean wasSkipped,
+            double eval) {
         losses[done] = loss;
         gradNorms[done] = gradNorm;
+        evals[done] = eval;
         for (int l = 0; l < layerNorms.length; l++) {
             layerNorms[l][done] = layerNorm[l];
         }
@@ -125,7 +133,7 @@ final class RunProgress {
             if (pending.remaining() < recordBytes()) {
                 flushLog();
             }
-            pending.putDouble(loss).putDouble(gradNorm);
+            pending.putDouble(loss).putDouble(gradNorm).putDouble(eval);
             for (int l = 0; l < layerNorms.length; l++) {
                 pending.putDouble(layerNorm[l]);
             }
@@ -191,8 +199,14 @@ final class RunProgress {
         long checksum;
         boolean newDiverged;
         try {
-            if (state.length != COUNTER_BYTES || b.getInt() != MAGIC || b.getInt() != VERSION) {
+            if (state.length != COUNTER_BYTES || b.getInt() != MAGIC) {
                 throw new IllegalArgumentException("the checkpoint's progress section is not a gradclip run's");
+            }
+            int version = b.getInt();
+            if (version != VERSION) {
+                throw new IllegalArgumentException("the checkpoint's progress section has version " + version
+                        + ", this gradclip reads version " + VERSION + ": resume it with the gradclip that wrote it,"
+                        + " or start the run again");
             }
             layers = b.getInt();
             n = b.getInt();

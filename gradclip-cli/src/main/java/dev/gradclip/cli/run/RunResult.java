@@ -17,9 +17,9 @@ import java.util.Map;
  * @param stepsCompleted   the steps trained (fewer when the run diverged or stopped)
  * @param firstLoss        the first step's loss
  * @param finalLoss        the mean loss over the task's loss window at the end (NaN when diverged)
- * @param evaluation       the held-out metric
- * @param diverged         whether the loss became non-finite or rose above 1e6 times its first value
- * @param divergedAtStep   the step at which it diverged, or 0
+ * @param evaluation       the held-out metric at the end
+ * @param outcome          learned, diverged or stalled, and why (see {@link Outcome})
+ * @param divergedAtStep   the step at which a non-finite loss or gradient stopped the run, or 0
  * @param clippedSteps     steps whose gradients were clipped
  * @param skippedSteps     steps skipped (non-finite gradients under skip, or the spike guard)
  * @param wallSeconds      wall time of the run, evaluation included
@@ -30,16 +30,18 @@ import java.util.Map;
  * @param gradNorms        the pre-clip gradient norm of every completed step (not in the summary)
  */
 public record RunResult(String name, String task, String clip, String optimizer, long seed, int steps,
-        int stepsCompleted, double firstLoss, double finalLoss, Evaluation evaluation, boolean diverged,
+        int stepsCompleted, double firstLoss, double finalLoss, Evaluation evaluation, Outcome outcome,
         long divergedAtStep, long clippedSteps, long skippedSteps, double wallSeconds, List<String> layers,
         List<String> explodingLayers, List<String> vanishingLayers, String error, double[] gradNorms) {
 
-    /** The loss ratio above which a run counts as diverged. */
-    public static final double DIVERGENCE_FACTOR = 1e6;
+    /** @return whether the run diverged (see {@link Outcome}) */
+    public boolean diverged() {
+        return outcome.diverged();
+    }
 
-    /** @return whether the run succeeded: not diverged, and the task's success criterion met */
+    /** @return whether the run learned the task (see {@link Outcome}) */
     public boolean success() {
-        return !diverged && error == null && evaluation.success();
+        return outcome.learned();
     }
 
     /**
@@ -55,13 +57,17 @@ public record RunResult(String name, String task, String clip, String optimizer,
         m.put("steps", steps);
         m.put("steps_completed", stepsCompleted);
         m.put("first_loss", firstLoss);
-        m.put("final_loss", finalLoss);
+        m.put("outcome", outcome.kind().id());
+        m.put("outcome_reason", outcome.reason());
+        m.put("final_loss", outcome.diverged() ? Double.NaN : finalLoss);
         Map<String, Object> eval = new LinkedHashMap<>();
         eval.put("metric", evaluation.metric());
         eval.put("value", evaluation.value());
         eval.put("success", evaluation.success());
+        eval.put("criterion", evaluation.criterion().learnedText());
         m.put("eval", eval);
-        m.put("diverged", diverged);
+        m.put("steps_to_success", outcome.stepsToSuccess() == 0 ? null : outcome.stepsToSuccess());
+        m.put("diverged", outcome.diverged());
         m.put("diverged_at_step", divergedAtStep == 0 ? null : divergedAtStep);
         m.put("clipped_steps", clippedSteps);
         m.put("skipped_steps", skippedSteps);

@@ -17,15 +17,19 @@ import java.util.TreeMap;
  *
  * <p>Each step's row holds {@code step}, {@code loss}, {@code grad_norm} (pre-clip),
  * {@code clipped_norm}, {@code coef}, {@code threshold}, {@code clipped}, {@code skipped}, the task's
- * extras (e.g. {@code x}) and {@code layer_norms}; non-finite numbers are written as {@code null}.
- * The run stops early when it diverges (the loss is non-finite or above 1e6 times its first value).
- * Under {@code +throw-nonfinite} a non-finite gradient ends the run: the metrics so far and a
- * summary with an {@code error} are written, then {@link NonFiniteStepException} is thrown.
+ * extras (e.g. {@code x}), {@code layer_norms}, and on the {@value #EVALUATIONS} evenly spaced steps
+ * that are evaluated (the last one included) {@code eval}, the task's held-out metric; non-finite
+ * numbers are written as {@code null}. The run stops early only when its loss is non-finite. Under
+ * {@code +throw-nonfinite} a non-finite gradient ends the run: the metrics so far and a summary with
+ * an {@code error} are written, then {@link NonFiniteStepException} is thrown. The summary's
+ * {@code outcome} is decided by {@link Outcome#decide}.
  */
 public final class Trainer {
 
     /** The file name of a run's summary. */
     public static final String SUMMARY = "summary.json";
+    /** How many evenly spaced steps of a run are evaluated on held-out data (the last step is one). */
+    public static final int EVALUATIONS = 10;
 
     private final Progress.Factory progress;
 
@@ -64,6 +68,8 @@ public final class Trainer {
         long start = System.nanoTime();
         int steps = plan.settings().steps();
         int window = Math.max(1, plan.task().defaults().lossWindow());
+        int evalEvery = Math.max(1, steps / EVALUATIONS);
+        Evaluation last = null;
         RunProgress p = null;
         List<String> layers;
         String error = null;
@@ -87,10 +93,17 @@ public final class Trainer {
                         break;
                     }
                     ClipReport rep = r.report();
-                    p.record(r.loss(), rep.normBefore(), r.layerNorms(), rep.clipped(), rep.skipped());
-                    metrics.write(row(s, r, layers));
+                    boolean finite = Double.isFinite(r.loss());
+                    Evaluation e = null;
+                    if (finite && (s % evalEvery == 0 || s == steps)) {
+                        e = run.evaluate();
+                        last = e;
+                    }
+                    double eval = e == null ? Double.NaN : e.value();
+                    p.record(r.loss(), rep.normBefore(), r.layerNorms(), rep.clipped(), rep.skipped(), eval);
+                    metrics.write(row(s, r, layers, e));
                     bar.update(s, r.loss());
-                    if (isDivergent(r.loss(), p.firstLoss)) {
+                    if (!finite) {
                         p.diverged = true;
                         p.divergedAt = s;
                     }
@@ -103,7 +116,14 @@ public final class Trainer {
                 p.diverged = true;
                 p.divergedAt = failure.step();
             }
-            evaluation = p.diverged ? new Evaluation(run.evaluate().metric(), Double.NaN, false) : run.evaluate();
+            if (p.diverged) {
+                evaluation = run.evaluate().withValue(Double.NaN);
+            } else if (last != null && p.done == steps && !Double.isNaN(p.evals[steps - 1])) {
+                evaluation = last;
+            } else {
+                // a resumed run whose last step was done before the checkpoint, or none evaluated
+                evaluation = run.evaluate();
+            }
             metrics.commit();
         } finally {
             if (p != null) {
@@ -112,10 +132,24 @@ public final class Trainer {
         }
         int done = p.done;
         double finalLoss = p.diverged ? Double.NaN : mean(p.losses, Math.max(0, done - window), done);
+        long stepsToSuccess = 0;
+        for (int i = 0; i < done && stepsToSuccess == 0; i++) {
+            if (evaluation.criterion().learned(p.evals[i])) {
+                stepsToSuccess = i + 1;
+            }
+        }
+        double peakLoss = Double.NaN;
+        for (int i = 0; i < done; i++) {
+            if (Double.isFinite(p.losses[i]) && !(p.losses[i] <= peakLoss)) {
+                peakLoss = p.losses[i];
+            }
+        }
+        Outcome outcome = Outcome.decide(p.divergedAt, failure != null ? "gradient" : "loss", p.firstLoss, peakLoss,
+                finalLoss, evaluation, stepsToSuccess);
         LayerHealth health = new LayerHealth(layers, p.layerNorms, done);
         double wall = (System.nanoTime() - start) / 1e9;
         RunResult result = new RunResult(plan.name(), plan.task().name(), plan.clip().label(), plan.optimizer().text(),
-                plan.settings().seed(), steps, done, p.firstLoss, finalLoss, evaluation, p.diverged, p.divergedAt,
+                plan.settings().seed(), steps, done, p.firstLoss, finalLoss, evaluation, outcome, p.divergedAt,
                 p.clipped, p.skipped, wall, layers, health.exploding(), health.vanishing(), error,
                 Arrays.copyOf(p.gradNorms, done));
         Map<String, Object> summary = result.toSummary();
@@ -127,16 +161,7 @@ public final class Trainer {
         return result;
     }
 
-    /**
-     * @param loss      a step's loss
-     * @param firstLoss the first step's loss
-     * @return whether the loss is non-finite or above 1e6 times the first loss (when that is positive)
-     */
-    public static boolean isDivergent(double loss, double firstLoss) {
-        return !Double.isFinite(loss) || (firstLoss > 0 && loss > RunResult.DIVERGENCE_FACTOR * firstLoss);
-    }
-
-    private static Map<String, Object> row(long step, StepResult r, List<String> layers) {
+    private static Map<String, Object> row(long step, StepResult r, List<String> layers, Evaluation eval) {
         ClipReport rep = r.report();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", step);
@@ -154,6 +179,9 @@ public final class Trainer {
             ln.put(layers.get(l), norms[l]);
         }
         m.put("layer_norms", ln);
+        if (eval != null) {
+            m.put("eval", eval.value());
+        }
         return m;
     }
 

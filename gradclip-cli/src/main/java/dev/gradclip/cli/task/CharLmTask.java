@@ -28,10 +28,24 @@ import java.util.Random;
  * <p>Defaults: batch 16, {@code adam:lr=0.01}, {@code global-norm:1.0}, 200 steps (small enough for
  * two CPU cores). Zhang et al. 2020 (arXiv:1905.11881) train LSTM language models with SGD at
  * lr 30 and clip 0.25; try {@code --optimizer sgd:lr=30 --clip global-norm:0.25} and the same without
- * clipping. Evaluation: bits per character on {@code --eval-samples} (default 64) held-out sequences; a
- * success when below the held-out text's unigram entropy (a model that learned some context).
+ * clipping. Evaluation: bits per character on {@code --eval-samples} (default 64) held-out sequences,
+ * judged by {@link #criterion(double)}.
  */
 public final class CharLmTask implements Task {
+
+    /**
+     * The criterion for a held-out text whose unigram entropy is {@code unigramBits}. Learned: bits per
+     * character below that entropy, so the model predicts from context, not only from character
+     * frequencies. Collapsed: at or above log2 of the vocabulary, no better than guessing uniformly.
+     * Trivial loss: ln of the vocabulary, the uniform distribution's cross-entropy in nats.
+     *
+     * @param unigramBits the held-out text's unigram entropy in bits
+     * @return the criterion
+     */
+    public static Criterion criterion(double unigramBits) {
+        return Criterion.atMost(unigramBits, Math.log(TextCorpus.VOCABULARY) / Math.log(2),
+                Math.log(TextCorpus.VOCABULARY), "bits per character on held-out text");
+    }
 
     /** The task's name. */
     public static final String NAME = "char-lm";
@@ -177,7 +191,7 @@ public final class CharLmTask implements Task {
             }
             double bits = sum / count / Math.log(2);
             double unigram = corpus.unigramBits(trainEnd, corpus.ids().length);
-            return new Evaluation("bits_per_char", bits, Double.isFinite(bits) && bits < unigram);
+            return new Evaluation("bits_per_char", bits, criterion(unigram));
         }
     }
 }

@@ -60,8 +60,10 @@ public final class QuadraticTask implements Task {
         private final GradientSet gradients;
         private final TrainingStep update;
         private final LayerNorms layerNorms;
+        private final float x0;
 
         Run(float x0, TrainingStep update) {
+            this.x0 = x0;
             this.x = new float[] {x0};
             this.gradients = GradientSet.builder().add("x", grad, x, 1).build();
             this.update = update;
@@ -104,7 +106,7 @@ public final class QuadraticTask implements Task {
         @Override
         public Evaluation evaluate() {
             double loss = (double) x[0] * x[0];
-            return new Evaluation("loss", loss, loss < 1e-6);
+            return new Evaluation("loss", loss, Criterion.atMost(1e-6, Double.NaN, (double) x0 * x0, "loss x^2"));
         }
 
         @Override

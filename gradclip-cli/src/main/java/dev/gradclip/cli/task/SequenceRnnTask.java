@@ -19,7 +19,8 @@ import java.util.Map;
  * {@code sgd:lr=0.05}, {@code global-norm:1.0}, 1500 steps: the quick divergence demonstration of
  * {@code lab-tasks.md}, where the first gradient norm is about 1e4 and unclipped training reaches
  * NaN. Evaluation: the error rate on {@code --eval-samples} (default 10,000) fresh sequences (a
- * sample is wrong when its squared error exceeds 0.04, or its class is wrong); a success below 1%.
+ * sample is wrong when its squared error exceeds 0.04, or its class is wrong), judged by
+ * {@link #criterion(SequenceTask)}.
  */
 public final class SequenceRnnTask implements Task {
 
@@ -82,6 +83,29 @@ public final class SequenceRnnTask implements Task {
         return new Run(w, settings.evalSamples() == null ? DEFAULT_EVAL : settings.evalSamples());
     }
 
+    /** The error rate at or below which a sequence task counts as learned: "a few percent" wrong. */
+    public static final double LEARNED_ERROR = 0.05;
+
+    /**
+     * The criterion of a sequence task. Learned: at most {@value #LEARNED_ERROR} of fresh sequences
+     * wrong (Pascanu et al. ask for under 1% after millions of updates; a CPU lab's budget of
+     * thousands of steps asks for a few percent). Collapsed: for adding, half or more wrong, and for
+     * multiplication 60% or more, where always predicting the target's mean gets 36% and 39% wrong;
+     * temporal order has no collapse bound (chance, 75% wrong, is where an untrained model sits).
+     * Trivial loss: half the target's variance (1/48 and 7/288), or ln 4 nats.
+     *
+     * @param kind the task
+     * @return its criterion
+     */
+    public static Criterion criterion(SequenceTask kind) {
+        String text = "error rate on fresh sequences";
+        return switch (kind) {
+            case ADDING -> Criterion.atMost(LEARNED_ERROR, 0.5, 1.0 / 48, text);
+            case MULTIPLICATION -> Criterion.atMost(LEARNED_ERROR, 0.6, 7.0 / 288, text);
+            case TEMPORAL_ORDER -> Criterion.atMost(LEARNED_ERROR, Double.NaN, Math.log(4), text);
+        };
+    }
+
     private static final class Run implements TaskRun {
         private final RnnWorkload workload;
         private final int evalSamples;
@@ -119,7 +143,7 @@ public final class SequenceRnnTask implements Task {
         @Override
         public Evaluation evaluate() {
             RnnWorkload.Evaluation e = workload.evaluate(evalSamples);
-            return new Evaluation("error_rate", e.errorRate(), e.errorRate() < 0.01);
+            return new Evaluation("error_rate", e.errorRate(), criterion(workload.getTask()));
         }
 
         @Override
