@@ -1,6 +1,7 @@
 package dev.gradclip.cli;
 
 import dev.gradclip.cli.report.HtmlReport;
+import dev.gradclip.cli.run.Evidence;
 import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
 import dev.gradclip.cli.run.Progress;
@@ -27,11 +28,13 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code gradclip compare}: runs a grid of clip specs × seeds on one task and summarises each clip
- * spec: success rate, final loss mean ± standard deviation, divergences.
+ * spec as {@link Evidence}: outcome counts, the held-out metric's median and range over the runs that
+ * did not diverge, the median step to success, and a verdict that follows from the counts.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Compare clip specs over several seeds on one task.",
-            "Prints a table per clip spec (success rate, final loss mean +- std, divergences) and writes",
+            "Prints a line per clip spec (learned, diverged and stalled seeds, the eval's median and range",
+            "over the runs that did not diverge, the median step to success) and a verdict, and writes",
             "DIR/summary.json (with a rows array), DIR/report.html (overlaid curves) and one folder per run."})
 public final class CompareCommand implements Callable<Integer> {
 
@@ -80,7 +83,7 @@ public final class CompareCommand implements Callable<Integer> {
 
         List<RunResult> results = new ArrayList<>();
         List<Map<String, Object>> runs = new ArrayList<>();
-        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Evidence> evidence = new ArrayList<>();
         NonFiniteStepException firstFailure = null;
         for (ClipSpec c : specs) {
             List<RunResult> perClip = new ArrayList<>();
@@ -104,7 +107,7 @@ public final class CompareCommand implements Callable<Integer> {
                 m.putAll(r.toSummary());
                 runs.add(m);
             }
-            rows.add(row(c, perClip));
+            evidence.add(Evidence.of(c.label(), perClip));
         }
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("title", "gradclip compare: " + t.name());
@@ -112,80 +115,25 @@ public final class CompareCommand implements Callable<Integer> {
         summary.put("optimizer", o.text());
         summary.put("seeds", seedList);
         summary.put("steps", base.steps());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Evidence e : evidence) {
+            rows.add(e.toMap());
+        }
+        String verdict = Evidence.verdict(evidence);
         summary.put("rows", rows);
+        summary.put("verdict", verdict);
         summary.put("runs", runs);
         folder.write(Trainer.SUMMARY, Json.pretty(summary));
         HtmlReport.rebuild(folder.path(), "gradclip compare: " + t.name());
 
-        TextTable table = new TextTable("clip", "success", "final loss (mean +- std)", "divergences", "eval (mean)",
-                "clipped steps (mean)");
-        for (Map<String, Object> row : rows) {
-            table.row(row.get("clip"), row.get("successes") + "/" + row.get("runs"),
-                    TextTable.num((Double) row.get("final_loss_mean")) + " +- "
-                            + TextTable.num((Double) row.get("final_loss_std")),
-                    row.get("divergences"), row.get("eval_metric") + " " + TextTable.num((Double) row.get("eval_mean")),
-                    TextTable.num((Double) row.get("clipped_steps_mean")));
-        }
-        table.print(out);
+        Tables.evidence(out, evidence);
+        out.println(verdict);
         out.println("wrote " + folder.path().resolve(Trainer.SUMMARY) + " and report.html");
         out.flush();
         if (firstFailure != null) {
             throw firstFailure;
         }
         return ExitCode.OK;
-    }
-
-    /**
-     * The statistics of one clip spec over its seeds.
-     *
-     * @param c    the spec
-     * @param runs its runs
-     * @return the row of {@code summary.json}
-     */
-    static Map<String, Object> row(ClipSpec c, List<RunResult> runs) {
-        int successes = 0;
-        int divergences = 0;
-        List<Double> finals = new ArrayList<>();
-        double evalSum = 0;
-        int evalCount = 0;
-        double clippedSum = 0;
-        double skippedSum = 0;
-        for (RunResult r : runs) {
-            successes += r.success() ? 1 : 0;
-            divergences += r.diverged() ? 1 : 0;
-            if (!r.diverged() && Double.isFinite(r.finalLoss())) {
-                finals.add(r.finalLoss());
-            }
-            if (Double.isFinite(r.evaluation().value())) {
-                evalSum += r.evaluation().value();
-                evalCount++;
-            }
-            clippedSum += r.clippedSteps();
-            skippedSum += r.skippedSteps();
-        }
-        double mean = Double.NaN;
-        double std = Double.NaN;
-        if (!finals.isEmpty()) {
-            mean = finals.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-            double ss = 0;
-            for (double f : finals) {
-                ss += (f - mean) * (f - mean);
-            }
-            std = finals.size() > 1 ? Math.sqrt(ss / (finals.size() - 1)) : 0.0;
-        }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("clip", c.label());
-        m.put("runs", runs.size());
-        m.put("successes", successes);
-        m.put("success_rate", runs.isEmpty() ? Double.NaN : (double) successes / runs.size());
-        m.put("final_loss_mean", mean);
-        m.put("final_loss_std", std);
-        m.put("divergences", divergences);
-        m.put("eval_metric", runs.isEmpty() ? null : runs.get(0).evaluation().metric());
-        m.put("eval_mean", evalCount == 0 ? Double.NaN : evalSum / evalCount);
-        m.put("clipped_steps_mean", runs.isEmpty() ? Double.NaN : clippedSum / runs.size());
-        m.put("skipped_steps_mean", runs.isEmpty() ? Double.NaN : skippedSum / runs.size());
-        return m;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.gradclip.cli;
 
 import dev.gradclip.cli.report.HtmlReport;
+import dev.gradclip.cli.run.Evidence;
 import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
 import dev.gradclip.cli.run.Progress;
@@ -28,32 +29,64 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code gradclip demo}: the main job. The seed's {@code x²} example in a few lines, then the same
- * 50-unit tanh RNN on the adding problem trained three times: without clipping, with a fixed
- * global-norm threshold, and with an automatic threshold; a comparison table, {@code report.html}
- * and {@code summary.json} with a {@code runs} array.
+ * {@code gradclip demo}: the main job, showing over several seeds that clipping turns failing
+ * training into learning.
+ *
+ * <ol>
+ *   <li>The seed's {@code x²} example in a few lines.</li>
+ *   <li>The adding problem of Pascanu et al. 2013 (arXiv:1211.5063) at {@code T = 10}: a 50-unit tanh
+ *       RNN with weights N(0, 0.3²) and SGD at lr 0.05, whose gradients explode. Trained without
+ *       clipping, with a fixed threshold and with an automatic one, on every seed.</li>
+ *   <li>Fashion-MNIST, a real data set: the task's MLP at SGD lr 1, ten times the best unclipped
+ *       learning rate, without and with clipping, beside the best unclipped learning rate (0.1).</li>
+ * </ol>
+ * Each panel prints, per clip spec, how many seeds learned, diverged and stalled (see
+ * {@link dev.gradclip.cli.run.Outcome}) and the held-out metric, then a verdict that follows from the
+ * counts; {@code report.html} and {@code summary.json} (a {@code panels} array with the same rows,
+ * and a {@code runs} array) are written to {@code DIR}.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The main job: see clipping prevent explosion, in about a minute.",
-            "Runs the seed's x^2 example, then trains a 50-unit tanh RNN on the adding problem (T = 50,",
-            "weights N(0, 0.3^2), SGD lr 0.05) without clipping, with global-norm clipping at 1.0 and with",
-            "an automatic threshold, and writes DIR/report.html and DIR/summary.json."})
+        description = {"The main job: see clipping turn failing training into learning, over several seeds.",
+            "Runs the seed's x^2 example; trains a 50-unit tanh RNN on the adding problem (T = 10, weights",
+            "N(0, 0.3^2), SGD lr 0.05) without clipping, with a fixed and with an automatic threshold; trains a",
+            "Fashion-MNIST MLP at SGD lr 1 without and with clipping beside the best unclipped learning rate;",
+            "prints learned/diverged/stalled counts per method and writes DIR/report.html and DIR/summary.json."})
 public final class DemoCommand implements Callable<Integer> {
 
-    /** The task of the demo's runs. */
-    static final String TASK = "adding";
-    /** The clip specs of the demo's runs, with their display names. */
-    static final String[][] RUNS = {
-        {"no clipping", "none+propagate-nonfinite"},
-        {"fixed threshold", "global-norm:1.0"},
-        {"automatic threshold", "zclip:max=1.0"},
-    };
+    /** One training configuration of a panel: a display name, a clip spec and an optimizer spec. */
+    record Method(String name, String clip, String optimizer) {
+    }
 
     /**
-     * The loss of always predicting 0.5 on the adding problem: the target, the mean of two U(0,1)
-     * numbers, has variance 1/24, and the loss is half the squared error.
+     * A panel of the demo: one task with its settings, trained with each method on every seed.
+     *
+     * @param title   what the panel shows, for the terminal and the summary
+     * @param task    the task's name
+     * @param length  the sequence length, or {@code null}
+     * @param steps   the training steps of each run
+     * @param methods the methods, the unclipped one first
      */
-    static final double CONSTANT_PREDICTOR_LOSS = 1.0 / 48;
+    record Panel(String title, String task, Integer length, int steps, List<Method> methods) {
+    }
+
+    /** The sequence panel: adding at T = 10, where unclipped SGD explodes on most seeds. */
+    static final Panel SEQUENCE = new Panel(
+            "The adding problem (Pascanu et al. 2013): a 50-unit tanh RNN reads 10 steps of two channels and outputs"
+                    + " the mean of the two marked numbers. Weights N(0, 0.3^2), batch 20, SGD lr 0.05",
+            "adding", 10, 3000, List.of(
+                    new Method("no clipping", "none+propagate-nonfinite", "sgd:lr=0.05"),
+                    new Method("fixed threshold", "global-norm:0.1", "sgd:lr=0.05"),
+                    new Method("automatic threshold", "autoclip", "sgd:lr=0.05")));
+
+    /** The real-data panel: Fashion-MNIST at ten times the best unclipped learning rate. */
+    static final Panel REAL_DATA = new Panel(
+            "Fashion-MNIST (real images, 10 classes): a 784-128-10 ReLU MLP, batch 64, at SGD lr 1, ten times the"
+                    + " best unclipped learning rate",
+            "fashion-mnist", null, 600, List.of(
+                    new Method("no clipping, lr 1", "none+propagate-nonfinite", "sgd:lr=1"),
+                    new Method("fixed threshold, lr 1", "global-norm:0.1", "sgd:lr=1"),
+                    new Method("automatic threshold, lr 1", "adagc", "sgd:lr=1"),
+                    new Method("no clipping, best lr 0.1", "none+propagate-nonfinite", "sgd:lr=0.1")));
 
     @Spec
     CommandSpec spec;
@@ -62,17 +95,17 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Output folder (default ${DEFAULT-VALUE}).")
     java.nio.file.Path out;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "1200",
-            description = "Training steps of each RNN run (default ${DEFAULT-VALUE}).")
-    int steps;
+    @Option(names = "--seeds", paramLabel = "SEEDS", defaultValue = "1-5",
+            description = "Seeds of every method: a range 1-5, a list 1,2,7 or one seed (default ${DEFAULT-VALUE}).")
+    String seeds;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "3",
-            description = {"Random seed (default ${DEFAULT-VALUE}). Without clipping most seeds diverge within 40 steps,",
-                "some do not: ./gradclip compare --task adding --clip none+propagate-nonfinite --seeds 1-8 shows which."})
-    long seed;
+    @Option(names = "--steps-scale", paramLabel = "F", defaultValue = "1",
+            description = {"Multiplies every panel's training steps (default ${DEFAULT-VALUE}: 3000 RNN steps, 600 MLP"
+                    + " steps); below 1 for a quick look, whose outcomes then mean less."})
+    double stepsScale;
 
     @Option(names = "--eval-samples", paramLabel = "N", defaultValue = "2000",
-            description = "Fresh sequences for the error rate (default ${DEFAULT-VALUE}).")
+            description = "Fresh sequences or test images per evaluation (default ${DEFAULT-VALUE}).")
     int evalSamples;
 
     @Option(names = "--no-progress", description = "Do not draw progress bars.")
@@ -81,55 +114,87 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        if (steps <= 0) {
-            throw new UsageException("--steps must be a positive whole number, got " + steps);
+        if (!(stepsScale > 0 && stepsScale <= 100)) {
+            throw new UsageException("--steps-scale must be above 0 and at most 100, got " + stepsScale);
         }
         if (evalSamples <= 0) {
             throw new UsageException("--eval-samples must be a positive whole number, got " + evalSamples);
         }
-        Task rnn = Tasks.byName(TASK);
-        TaskSettings settings = new TaskSettings(seed, steps, null, null, null, null, null, null, null, evalSamples);
-        rnn.check(settings);
-        OptimizerSpec optimizer = OptimizerSpec.parse(rnn.defaults().optimizer());
-        List<ClipSpec> clips = new ArrayList<>();
-        for (String[] r : RUNS) {
-            clips.add(ClipSpec.parse(r[1]));
+        List<Long> seedList = CompareCommand.parseSeeds(seeds);
+        List<Panel> panels = List.of(SEQUENCE, REAL_DATA);
+        for (Panel panel : panels) {
+            Tasks.byName(panel.task()).check(settings(panel, seedList.get(0)));
+            for (Method m : panel.methods()) {
+                ClipSpec.parse(m.clip());
+                OptimizerSpec.parse(m.optimizer());
+            }
         }
         OutputFolder folder = OutputFolder.prepare(out);
         long start = System.nanoTime();
 
         Map<String, Object> seedExample = seedExample(w);
-
-        w.println();
-        w.println("2. The adding problem (Pascanu et al. 2013): a 50-unit tanh RNN reads 50 steps of two channels and");
-        w.println("   outputs the mean of the two marked numbers. Weights N(0, 0.3^2), batch 20, SGD lr 0.05, " + steps
-                + " steps:");
-        w.flush();
         Trainer trainer = new Trainer(noProgress ? Progress.none() : Progress.bar(spec.commandLine().getErr()));
-        List<RunResult> results = new ArrayList<>();
         List<Map<String, Object>> runs = new ArrayList<>();
-        for (int i = 0; i < RUNS.length; i++) {
-            String sub = "run-" + (i + 1);
-            String name = RUNS[i][0] + " (" + clips.get(i).label() + ")";
-            RunResult r = trainer.train(new RunPlan(name, rnn, settings, clips.get(i), optimizer), folder.sub(sub));
-            results.add(r);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("folder", sub);
-            m.putAll(r.toSummary());
-            runs.add(m);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Map<String, Object>> panelSummaries = new ArrayList<>();
+        List<String> closing = new ArrayList<>();
+        int number = 2;
+        for (Panel panel : panels) {
+            w.println();
+            w.printf(Locale.ROOT, "%d. %s, %d steps, seeds %s:%n", number++, panel.title(), steps(panel), seeds);
+            w.flush();
+            Task task = Tasks.byName(panel.task());
+            List<Evidence> evidence = new ArrayList<>();
+            for (Method m : panel.methods()) {
+                ClipSpec clip = ClipSpec.parse(m.clip());
+                OptimizerSpec optimizer = OptimizerSpec.parse(m.optimizer());
+                String dir = panel.task() + "/" + folderName(m);
+                List<RunResult> results = new ArrayList<>();
+                for (long seed : seedList) {
+                    String name = m.name() + " (" + clip.label() + ") seed " + seed;
+                    RunResult r = trainer.train(new RunPlan(name, task, settings(panel, seed), clip, optimizer),
+                            folder.sub(panel.task()).sub(folderName(m)).sub("seed-" + seed));
+                    results.add(r);
+                    Map<String, Object> run = new LinkedHashMap<>();
+                    run.put("folder", dir + "/seed-" + seed);
+                    run.putAll(r.toSummary());
+                    runs.add(run);
+                }
+                evidence.add(Evidence.of(m.name() + " (" + clip.label() + ")", results));
+            }
+            Tables.evidence(w, evidence);
+            String verdict = verdict(panel, evidence);
+            w.println(verdict);
+            closing.add(verdict);
+            Map<String, Object> ps = new LinkedHashMap<>();
+            ps.put("task", panel.task());
+            ps.put("title", panel.title());
+            ps.put("steps", steps(panel));
+            List<Map<String, Object>> panelRows = new ArrayList<>();
+            for (Evidence e : evidence) {
+                Map<String, Object> row = e.toMap();
+                panelRows.add(row);
+                Map<String, Object> labelled = new LinkedHashMap<>(row);
+                labelled.put("clip", panel.task() + ": " + e.clip());
+                rows.add(labelled);
+            }
+            ps.put("rows", panelRows);
+            ps.put("verdict", verdict);
+            panelSummaries.add(ps);
         }
         w.println();
-        Tables.runs(w, results);
-        w.println();
-        w.println(verdict(results));
+        w.println("In short:");
+        for (String c : closing) {
+            w.println("  " + c);
+        }
 
         Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("title", "gradclip demo: clipping on the adding problem");
+        summary.put("title", "gradclip demo: clipping turns failing training into learning");
         summary.put("seed_example", seedExample);
-        summary.put("task", TASK);
-        summary.put("optimizer", optimizer.text());
-        summary.put("seed", seed);
-        summary.put("steps", steps);
+        summary.put("seeds", seedList);
+        summary.put("panels", panelSummaries);
+        summary.put("rows", rows);
+        summary.put("verdict", String.join(" ", closing));
         summary.put("runs", runs);
         summary.put("wall_seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0);
         folder.write(Trainer.SUMMARY, Json.pretty(summary));
@@ -138,6 +203,18 @@ public final class DemoCommand implements Callable<Integer> {
         w.println("summary: " + folder.path().resolve(Trainer.SUMMARY));
         w.flush();
         return ExitCode.OK;
+    }
+
+    private int steps(Panel panel) {
+        return Math.max(1, (int) Math.round(panel.steps() * stepsScale));
+    }
+
+    private TaskSettings settings(Panel panel, long seed) {
+        return new TaskSettings(seed, steps(panel), null, panel.length(), null, null, null, null, null, evalSamples);
+    }
+
+    private static String folderName(Method m) {
+        return ClipSpec.parse(m.clip()).folderName() + "_" + m.optimizer().replaceAll("[^A-Za-z0-9.=-]", "_");
     }
 
     /**
@@ -183,26 +260,38 @@ public final class DemoCommand implements Callable<Integer> {
         return xs;
     }
 
-    private static String verdict(List<RunResult> results) {
-        StringBuilder sb = new StringBuilder();
-        RunResult none = results.get(0);
-        sb.append(none.diverged() ? "Without clipping the loss diverged at step " + none.divergedAtStep() + "."
-                : "Without clipping the run did not diverge with this seed.");
-        for (RunResult r : results.subList(1, results.size())) {
-            sb.append(System.lineSeparator()).append("With ").append(r.clip()).append(": ");
-            if (r.diverged()) {
-                sb.append("diverged at step ").append(r.divergedAtStep()).append('.');
-            } else {
-                sb.append(String.format(Locale.ROOT, "stayed finite, final loss %s, %s the %.4f of always predicting"
-                        + " 0.5 (the loss is half the squared error).", TextTable.num(r.finalLoss()),
-                        r.finalLoss() < CONSTANT_PREDICTOR_LOSS ? "below" : "above", CONSTANT_PREDICTOR_LOSS));
+    /**
+     * The panel's verdict, from the counts: how the clipped methods fared against the unclipped one
+     * (the first method), and for a panel with a reference (the last method, another learning rate
+     * unclipped) how close the clipped methods' median came to it.
+     */
+    private static String verdict(Panel panel, List<Evidence> evidence) {
+        Evidence none = evidence.get(0);
+        StringBuilder sb = new StringBuilder(panel.task());
+        sb.append(String.format(Locale.ROOT, ": without clipping %d/%d seeds diverged and %d/%d learned;", none.diverged(),
+                none.runs(), none.learned(), none.runs()));
+        int clippedEnd = panel.methods().size();
+        Evidence reference = null;
+        if (panel.methods().get(clippedEnd - 1).clip().startsWith("none")) {
+            clippedEnd--;
+            reference = evidence.get(clippedEnd);
+        }
+        for (int i = 1; i < clippedEnd; i++) {
+            Evidence e = evidence.get(i);
+            sb.append(i == 1 ? " with " : ", with ").append(ClipSpec.parse(panel.methods().get(i).clip()).label())
+                    .append(String.format(Locale.ROOT, " %d/%d learned", e.learned(), e.runs()));
+            if (e.diverged() > 0) {
+                sb.append(String.format(Locale.ROOT, " (%d diverged)", e.diverged()));
+            }
+            if (!Double.isNaN(e.evalMedian())) {
+                sb.append(String.format(Locale.ROOT, ", median %s %s", e.metric(), TextTable.num(e.evalMedian())));
             }
         }
-        sb.append(System.lineSeparator()).append("At T = 50 this initialisation (a chaotic network) keeps even the"
-                + " clipped RNN near the constant predictor for tens of thousands of steps; at T = 10 it learns the"
-                + " task, and without clipping it still explodes:").append(System.lineSeparator())
-                .append("  ./gradclip compare --task adding --length 10 --clip none+propagate-nonfinite"
-                        + " --clip global-norm:1.0 --seeds 1-4 --steps 2000");
+        sb.append('.');
+        if (reference != null && !Double.isNaN(reference.evalMedian())) {
+            sb.append(String.format(Locale.ROOT, " Unclipped at the best learning rate: median %s %s.",
+                    reference.metric(), TextTable.num(reference.evalMedian())));
+        }
         return sb.toString();
     }
 }

@@ -21,20 +21,29 @@ class CompareSuggestReportTest {
                 "sgd:lr=1.5", "--clip", "none+propagate-nonfinite", "--clip", "value:1.0", "--seeds", "1-3",
                 "--steps", "40", "--out", out.toString(), "--no-progress");
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).contains("none+propagate-nonfinite").contains("value:1.0").contains("+-");
+        assertThat(r.out()).contains("none+propagate-nonfinite").contains("value:1.0").contains("learned")
+                .contains("eval median [min, max]").contains("Without clipping: learned 0/3, diverged 3/3");
 
         JsonNode s = TrainCommandTest.json(out.resolve("summary.json"));
         assertThat(s.get("rows")).hasSize(2);
         JsonNode none = s.get("rows").get(0);
         assertThat(none.get("clip").asText()).isEqualTo("none+propagate-nonfinite");
         assertThat(none.get("runs").asInt()).isEqualTo(3);
-        assertThat(none.get("divergences").asInt()).isEqualTo(3);
-        assertThat(none.get("success_rate").asDouble()).isZero();
-        assertThat(none.get("final_loss_mean").isNull()).isTrue();
+        // |x| doubles every step: after 40 steps the loss is 2^80 times the start's, finite but blown up
+        assertThat(none.get("diverged").asInt()).isEqualTo(3);
+        assertThat(none.get("learned").asInt()).isZero();
+        assertThat(none.get("eval_median").isNull()).as("diverged runs enter no median").isTrue();
+        assertThat(none.get("final_loss_median").isNull()).isTrue();
         JsonNode clipped = s.get("rows").get(1);
-        assertThat(clipped.get("divergences").asInt()).isZero();
-        assertThat(clipped.has("final_loss_mean")).isTrue();
-        assertThat(clipped.get("final_loss_std").asDouble()).isZero(); // quadratic ignores the seed
+        // clipped, x moves by lr * c = 1.5 per step: finite, far from the minimum
+        assertThat(clipped.get("diverged").asInt()).isZero();
+        assertThat(clipped.get("stalled").asInt()).isEqualTo(3);
+        assertThat(clipped.get("eval_min").asDouble()).isEqualTo(clipped.get("eval_max").asDouble()); // quadratic ignores the seed
+        assertThat(s.get("verdict").asText()).contains("No spec learned");
+        for (JsonNode run : s.get("runs")) {
+            assertThat(run.get("outcome").asText()).isEqualTo(run.get("clip").asText().startsWith("none")
+                    ? "diverged" : "stalled");
+        }
         assertThat(s.get("runs")).hasSize(6);
         assertThat(out.resolve("value_1.0/seed-2/metrics.jsonl")).exists();
         assertThat(Files.readString(out.resolve("report.html"))).contains("none+propagate-nonfinite seed 3");

@@ -128,7 +128,8 @@ public final class HtmlReport {
             t = "gradclip train: " + top.get("task").asText() + " with " + top.get("clip").asText();
         }
         OutputFolder folder = OutputFolder.prepare(dir);
-        return folder.write(FILE, render(t, runs, rows));
+        String verdict = top != null && top.hasNonNull("verdict") ? top.get("verdict").asText() : null;
+        return folder.write(FILE, render(t, runs, rows, verdict));
     }
 
     /**
@@ -136,10 +137,11 @@ public final class HtmlReport {
      *
      * @param title the title
      * @param runs  the runs, in display order
-     * @param rows  the compare table's rows, or {@code null}
+     * @param rows    the compare table's rows, or {@code null}
+     * @param verdict the comparison's verdict sentence, or {@code null}
      * @return the HTML
      */
-    public static String render(String title, List<RunSeries> runs, JsonNode rows) {
+    public static String render(String title, List<RunSeries> runs, JsonNode rows, String verdict) {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("title", title);
         List<Object> runData = new ArrayList<>();
@@ -148,6 +150,7 @@ public final class HtmlReport {
         }
         data.put("runs", runData);
         data.put("rows", rows);
+        data.put("verdict", verdict);
         // "<" only occurs inside JSON strings, where \u003c means the same: no "</script>" can close the block
         String json = Json.line(data).replace("<", "\\u003c");
         String template = resource("report-template.html");
