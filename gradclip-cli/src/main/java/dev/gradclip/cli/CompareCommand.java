@@ -5,8 +5,8 @@ import dev.gradclip.cli.run.Evidence;
 import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
 import dev.gradclip.cli.run.Progress;
-import dev.gradclip.cli.run.RunPlan;
 import dev.gradclip.cli.run.RunResult;
+import dev.gradclip.cli.run.SeedRuns;
 import dev.gradclip.cli.run.Trainer;
 import dev.gradclip.cli.spec.ClipSpec;
 import dev.gradclip.cli.spec.OptimizerSpec;
@@ -81,32 +81,11 @@ public final class CompareCommand implements Callable<Integer> {
         OutputFolder folder = OutputFolder.prepare(output.folder("compare"));
         Trainer trainer = new Trainer(output.noProgress ? Progress.none() : Progress.bar(spec.commandLine().getErr()));
 
-        List<RunResult> results = new ArrayList<>();
-        List<Map<String, Object>> runs = new ArrayList<>();
+        SeedRuns grid = new SeedRuns(trainer);
         List<Evidence> evidence = new ArrayList<>();
-        NonFiniteStepException firstFailure = null;
         for (ClipSpec c : specs) {
-            List<RunResult> perClip = new ArrayList<>();
-            for (long seed : seedList) {
-                String sub = c.folderName() + "/seed-" + seed;
-                RunPlan plan = new RunPlan(c.label() + " seed " + seed, t, base.withSeed(seed), c, o);
-                RunResult r;
-                try {
-                    r = trainer.train(plan, folder.sub(c.folderName()).sub("seed-" + seed));
-                } catch (NonFiniteStepException e) {
-                    // one run's non-finite gradient ends that run, not the grid; the exit code reports it
-                    r = e.result();
-                    if (firstFailure == null) {
-                        firstFailure = e;
-                    }
-                }
-                perClip.add(r);
-                results.add(r);
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("folder", sub);
-                m.putAll(r.toSummary());
-                runs.add(m);
-            }
+            List<RunResult> perClip = grid.train(folder.sub(c.folderName()), c.folderName(), c.label(), t, base, c, o,
+                    seedList);
             evidence.add(Evidence.of(c.label(), perClip));
         }
         Map<String, Object> summary = new LinkedHashMap<>();
@@ -122,7 +101,7 @@ public final class CompareCommand implements Callable<Integer> {
         String verdict = Evidence.verdict(evidence);
         summary.put("rows", rows);
         summary.put("verdict", verdict);
-        summary.put("runs", runs);
+        summary.put("runs", grid.summaries());
         folder.write(Trainer.SUMMARY, Json.pretty(summary));
         HtmlReport.rebuild(folder.path(), "gradclip compare: " + t.name());
 
@@ -130,8 +109,9 @@ public final class CompareCommand implements Callable<Integer> {
         out.println(verdict);
         out.println("wrote " + folder.path().resolve(Trainer.SUMMARY) + " and report.html");
         out.flush();
-        if (firstFailure != null) {
-            throw firstFailure;
+        if (grid.firstFailure() != null) {
+            // one run's non-finite gradient ended that run, not the grid; the exit code reports it
+            throw grid.firstFailure();
         }
         return ExitCode.OK;
     }

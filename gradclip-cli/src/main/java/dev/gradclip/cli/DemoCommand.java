@@ -5,8 +5,8 @@ import dev.gradclip.cli.run.Evidence;
 import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
 import dev.gradclip.cli.run.Progress;
-import dev.gradclip.cli.run.RunPlan;
 import dev.gradclip.cli.run.RunResult;
+import dev.gradclip.cli.run.SeedRuns;
 import dev.gradclip.cli.run.Trainer;
 import dev.gradclip.cli.spec.ClipSpec;
 import dev.gradclip.cli.spec.OptimizerSpec;
@@ -134,7 +134,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         Map<String, Object> seedExample = seedExample(w);
         Trainer trainer = new Trainer(noProgress ? Progress.none() : Progress.bar(spec.commandLine().getErr()));
-        List<Map<String, Object>> runs = new ArrayList<>();
+        SeedRuns grid = new SeedRuns(trainer);
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Map<String, Object>> panelSummaries = new ArrayList<>();
         List<String> closing = new ArrayList<>();
@@ -148,18 +148,9 @@ public final class DemoCommand implements Callable<Integer> {
             for (Method m : panel.methods()) {
                 ClipSpec clip = ClipSpec.parse(m.clip());
                 OptimizerSpec optimizer = OptimizerSpec.parse(m.optimizer());
-                String dir = panel.task() + "/" + folderName(m);
-                List<RunResult> results = new ArrayList<>();
-                for (long seed : seedList) {
-                    String name = m.name() + " (" + clip.label() + ") seed " + seed;
-                    RunResult r = trainer.train(new RunPlan(name, task, settings(panel, seed), clip, optimizer),
-                            folder.sub(panel.task()).sub(folderName(m)).sub("seed-" + seed));
-                    results.add(r);
-                    Map<String, Object> run = new LinkedHashMap<>();
-                    run.put("folder", dir + "/seed-" + seed);
-                    run.putAll(r.toSummary());
-                    runs.add(run);
-                }
+                List<RunResult> results = grid.train(folder.sub(panel.task()).sub(folderName(m)),
+                        panel.task() + "/" + folderName(m), m.name() + " (" + clip.label() + ")", task,
+                        settings(panel, seedList.get(0)), clip, optimizer, seedList);
                 evidence.add(Evidence.of(m.name() + " (" + clip.label() + ")", results));
             }
             Tables.evidence(w, evidence);
@@ -195,7 +186,7 @@ public final class DemoCommand implements Callable<Integer> {
         summary.put("panels", panelSummaries);
         summary.put("rows", rows);
         summary.put("verdict", String.join(" ", closing));
-        summary.put("runs", runs);
+        summary.put("runs", grid.summaries());
         summary.put("wall_seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0);
         folder.write(Trainer.SUMMARY, Json.pretty(summary));
         java.nio.file.Path report = HtmlReport.rebuild(folder.path(), "gradclip demo");

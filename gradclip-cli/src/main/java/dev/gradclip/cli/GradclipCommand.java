@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "gradclip", mixinStandardHelpOptions = true, version = "gradclip 0.1.0",
         description = "Gradient clipping, seen working: train with and without clipping, compare methods, suggest a"
                 + " threshold, and report every run as one self-contained HTML file.",
-        subcommands = {DemoCommand.class, TrainCommand.class, CompareCommand.class, SuggestCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, CompareCommand.class, SuggestCommand.class, LabCommand.class,
             ReportCommand.class, HelpCommand.class},
         footer = {"", "Start with: ./gradclip demo",
             "Benchmarks: ./gradclip bench [--json] [--quick] (run by the launcher from gradclip-bench).",

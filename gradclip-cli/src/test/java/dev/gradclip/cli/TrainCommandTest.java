@@ -96,7 +96,7 @@ class TrainCommandTest {
         JsonNode s = json(out.resolve("summary.json"));
         // |x| doubles every step: after the 100 default steps the loss is finite but 2^200 times the start's
         assertThat(s.get("outcome").asText()).isEqualTo("diverged");
-        assertThat(s.get("outcome_reason").asText()).contains("trivial predictor");
+        assertThat(s.get("outcome_reason").asText()).contains("blew up");
         assertThat(s.get("diverged").asBoolean()).isTrue();
         assertThat(s.get("final_loss").isNull()).isTrue();
         assertThat(s.get("exploding_layers").toString()).contains("x");

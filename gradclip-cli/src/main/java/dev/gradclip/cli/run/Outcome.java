@@ -8,19 +8,22 @@ import java.util.Locale;
  * How a run ended: it {@linkplain Kind#LEARNED learned} the task, it {@linkplain Kind#DIVERGED
  * diverged}, or it {@linkplain Kind#STALLED stalled}, with the reason in words.
  *
- * <p>The rule, in this order (the first that applies):
+ * <p>The rule, in this order (the first that applies). The training loss is read through a
+ * window: {@code start} is the median loss of the first window of steps (robust to one lucky or
+ * unlucky first batch), {@code peak} the largest mean over any window, {@code final} the mean of
+ * the last window; the window is the task's loss window.
  * <ol>
  *   <li><b>diverged</b> when a loss or gradient became NaN or infinite and reached the parameters
  *       (the run stopped there: {@code +propagate-nonfinite} gives a non-finite loss,
  *       {@code +throw-nonfinite} stops at the gradient). Steps skipped or zeroed by the non-finite
  *       policy are handled, not divergence;</li>
+ *   <li><b>diverged</b> when the final loss is {@value #BLOW_UP} times the start or more: the loss blew
+ *       up and stayed up;</li>
  *   <li><b>diverged</b> when the final held-out metric has collapsed (non-finite, or at or beyond the
  *       task's collapse bound: no better than a model that knows nothing, e.g. 10% accuracy on ten
- *       classes, or bits per character above a uniform guess) after the training loss rose to
- *       {@value Criterion#BLOW_UP} times its first value or more: the run blew up and did not recover.
- *       A collapsed metric without such a rise is an untrained model, which stalled;</li>
- *   <li><b>diverged</b> when the final training loss (the mean of the task's loss window) is above
- *       {@value Criterion#BLOW_UP} times the trivial predictor's loss;</li>
+ *       classes, or bits per character above a uniform guess) after the peak loss reached
+ *       {@value #BLOW_UP} times the start: the run blew up and did not recover. A collapsed metric
+ *       without such a rise is an untrained model, which stalled;</li>
  *   <li><b>learned</b> when the final held-out metric meets the task's success criterion;</li>
  *   <li><b>stalled</b> otherwise: finite, not collapsed, not learned.</li>
  * </ol>
@@ -30,6 +33,9 @@ import java.util.Locale;
  * @param stepsToSuccess the first step whose periodic evaluation met the success criterion, or 0
  */
 public record Outcome(Kind kind, String reason, long stepsToSuccess) {
+
+    /** How many times its start a loss must reach to count as blown up. */
+    public static final double BLOW_UP = 10;
 
     /** The three outcomes, as written to {@code summary.json}. */
     public enum Kind {
@@ -49,30 +55,43 @@ public record Outcome(Kind kind, String reason, long stepsToSuccess) {
     /**
      * Decides a run's outcome.
      *
+     * @param losses         the training loss of every completed step, in order
+     * @param window         the task's loss window (at least 1)
      * @param nonFiniteStep  the step at which a non-finite loss or gradient stopped the run, or 0
      * @param nonFiniteWhat  what was non-finite ("loss", "gradient")
-     * @param firstLoss      the first step's training loss
-     * @param peakLoss       the largest finite training loss of the run
-     * @param finalLoss      the mean training loss of the final window (NaN when stopped non-finite)
      * @param evaluation     the final held-out evaluation
      * @param stepsToSuccess the first evaluated step that met the criterion, or 0
      * @return the outcome
      */
-    public static Outcome decide(long nonFiniteStep, String nonFiniteWhat, double firstLoss, double peakLoss,
-            double finalLoss, Evaluation evaluation, long stepsToSuccess) {
-        Criterion c = evaluation.criterion();
+    public static Outcome decide(double[] losses, int window, long nonFiniteStep, String nonFiniteWhat,
+            Evaluation evaluation, long stepsToSuccess) {
         if (nonFiniteStep > 0) {
             return new Outcome(Kind.DIVERGED, "non-finite " + nonFiniteWhat + " at step " + nonFiniteStep, 0);
         }
-        if (evaluation.collapsed() && peakLoss >= Criterion.BLOW_UP * firstLoss) {
-            return new Outcome(Kind.DIVERGED, evaluation.metric() + " " + num(evaluation.value())
-                    + " has collapsed (" + c.collapseText() + ") after the loss rose from " + num(firstLoss) + " to "
-                    + num(peakLoss), 0);
+        int n = losses.length;
+        int w = Math.max(1, Math.min(window, n));
+        double start = n == 0 ? Double.NaN : median(java.util.Arrays.copyOf(losses, w));
+        double peak = Double.NaN;
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += losses[i];
+            if (i >= w) {
+                sum -= losses[i - w];
+            }
+            if (i >= w - 1 && !(sum / w <= peak)) {
+                peak = sum / w;
+            }
         }
-        if (c.blownUp(finalLoss)) {
+        double last = n == 0 ? Double.NaN : sum / w;
+        if (last >= BLOW_UP * start) {
             return new Outcome(Kind.DIVERGED, String.format(Locale.ROOT,
-                    "final loss %s is above %.0f times the trivial predictor's %s", num(finalLoss), Criterion.BLOW_UP,
-                    num(c.trivialLoss())), 0);
+                    "the loss blew up: %s at the end, %.0f times its start %s", num(last), last / start, num(start)), 0);
+        }
+        Criterion c = evaluation.criterion();
+        if (evaluation.collapsed() && peak >= BLOW_UP * start) {
+            return new Outcome(Kind.DIVERGED, evaluation.metric() + " " + num(evaluation.value())
+                    + " has collapsed (" + c.collapseText() + ") after the loss rose from " + num(start) + " to "
+                    + num(peak), 0);
         }
         if (evaluation.success()) {
             return new Outcome(Kind.LEARNED, evaluation.metric() + " " + num(evaluation.value()) + " meets "
@@ -80,6 +99,13 @@ public record Outcome(Kind kind, String reason, long stepsToSuccess) {
         }
         return new Outcome(Kind.STALLED, evaluation.metric() + " " + num(evaluation.value()) + " misses "
                 + c.learnedText(), 0);
+    }
+
+    private static double median(double[] values) {
+        double[] a = values.clone();
+        java.util.Arrays.sort(a);
+        int n = a.length;
+        return n % 2 == 1 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
     }
 
     /** @return whether the run diverged */

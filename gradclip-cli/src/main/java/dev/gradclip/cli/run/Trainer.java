@@ -138,14 +138,8 @@ public final class Trainer {
                 stepsToSuccess = i + 1;
             }
         }
-        double peakLoss = Double.NaN;
-        for (int i = 0; i < done; i++) {
-            if (Double.isFinite(p.losses[i]) && !(p.losses[i] <= peakLoss)) {
-                peakLoss = p.losses[i];
-            }
-        }
-        Outcome outcome = Outcome.decide(p.divergedAt, failure != null ? "gradient" : "loss", p.firstLoss, peakLoss,
-                finalLoss, evaluation, stepsToSuccess);
+        Outcome outcome = Outcome.decide(Arrays.copyOf(p.losses, done), window, p.divergedAt,
+                failure != null ? "gradient" : "loss", evaluation, stepsToSuccess);
         LayerHealth health = new LayerHealth(layers, p.layerNorms, done);
         double wall = (System.nanoTime() - start) / 1e9;
         RunResult result = new RunResult(plan.name(), plan.task().name(), plan.clip().label(), plan.optimizer().text(),

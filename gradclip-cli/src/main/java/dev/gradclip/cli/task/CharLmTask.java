@@ -37,14 +37,13 @@ public final class CharLmTask implements Task {
      * The criterion for a held-out text whose unigram entropy is {@code unigramBits}. Learned: bits per
      * character below that entropy, so the model predicts from context, not only from character
      * frequencies. Collapsed: at or above log2 of the vocabulary, no better than guessing uniformly.
-     * Trivial loss: ln of the vocabulary, the uniform distribution's cross-entropy in nats.
      *
      * @param unigramBits the held-out text's unigram entropy in bits
      * @return the criterion
      */
     public static Criterion criterion(double unigramBits) {
         return Criterion.atMost(unigramBits, Math.log(TextCorpus.VOCABULARY) / Math.log(2),
-                Math.log(TextCorpus.VOCABULARY), "bits per character on held-out text");
+                "bits per character on held-out text");
     }
 
     /** The task's name. */

@@ -3,9 +3,8 @@ package dev.gradclip.cli.task;
 import java.util.Locale;
 
 /**
- * How a task judges a run from its held-out metric and its training loss: when it has
- * {@linkplain #learned learned} the task, when its metric has {@linkplain #collapsed collapsed}, and
- * the loss of a trivial predictor above which the training loss has {@linkplain #blownUp blown up}.
+ * How a task judges a run from its held-out metric: when it has {@linkplain #learned learned} the
+ * task, and when its metric has {@linkplain #collapsed collapsed}.
  *
  * <p>The outcome of a run ({@code learned}, {@code diverged}, {@code stalled}) is decided from these
  * by {@link dev.gradclip.cli.run.Outcome}.
@@ -14,17 +13,11 @@ import java.util.Locale;
  * @param target         the metric a run must reach to have learned the task (inclusive)
  * @param collapse       the metric at or beyond which the model has collapsed: at or worse than a
  *                       model that knows nothing (NaN: only a non-finite metric collapses)
- * @param trivialLoss    the training loss of the trivial predictor (the constant mean, the uniform
- *                       distribution); a final training loss above {@link #BLOW_UP} times it has
- *                       blown up. NaN when the task has none (then only non-finite losses count)
  * @param learnedText    the success criterion in words, for the docs and the summary
  * @param collapseText   the collapse bound in words
  */
-public record Criterion(boolean higherIsBetter, double target, double collapse, double trivialLoss,
-        String learnedText, String collapseText) {
-
-    /** How many times the trivial predictor's loss a final training loss may reach before it counts as blown up. */
-    public static final double BLOW_UP = 10;
+public record Criterion(boolean higherIsBetter, double target, double collapse, String learnedText,
+        String collapseText) {
 
     /**
      * @param value a metric
@@ -52,24 +45,15 @@ public record Criterion(boolean higherIsBetter, double target, double collapse, 
     }
 
     /**
-     * @param finalLoss the mean training loss at the end of a run
-     * @return whether it is above {@link #BLOW_UP} times the trivial predictor's loss
-     */
-    public boolean blownUp(double finalLoss) {
-        return Double.isFinite(trivialLoss) && finalLoss > BLOW_UP * trivialLoss;
-    }
-
-    /**
      * A criterion for a metric where smaller is better (error rate, bits per character, loss).
      *
      * @param target      the largest value that counts as learned
      * @param collapse    the value at or above which the model has collapsed (NaN for none)
-     * @param trivialLoss the trivial predictor's training loss (NaN for none)
      * @param metricText  the metric in words, e.g. "error rate on fresh sequences"
      * @return the criterion
      */
-    public static Criterion atMost(double target, double collapse, double trivialLoss, String metricText) {
-        return new Criterion(false, target, collapse, trivialLoss,
+    public static Criterion atMost(double target, double collapse, String metricText) {
+        return new Criterion(false, target, collapse,
                 metricText + " at most " + fmt(target),
                 Double.isNaN(collapse) ? "none" : metricText + " at or above " + fmt(collapse));
     }
@@ -79,12 +63,11 @@ public record Criterion(boolean higherIsBetter, double target, double collapse, 
      *
      * @param target      the smallest value that counts as learned
      * @param collapse    the value at or below which the model has collapsed (NaN for none)
-     * @param trivialLoss the trivial predictor's training loss (NaN for none)
      * @param metricText  the metric in words, e.g. "test accuracy"
      * @return the criterion
      */
-    public static Criterion atLeast(double target, double collapse, double trivialLoss, String metricText) {
-        return new Criterion(true, target, collapse, trivialLoss,
+    public static Criterion atLeast(double target, double collapse, String metricText) {
+        return new Criterion(true, target, collapse,
                 metricText + " at least " + fmt(target),
                 Double.isNaN(collapse) ? "none" : metricText + " at or below " + fmt(collapse));
     }

@@ -106,7 +106,7 @@ public final class QuadraticTask implements Task {
         @Override
         public Evaluation evaluate() {
             double loss = (double) x[0] * x[0];
-            return new Evaluation("loss", loss, Criterion.atMost(1e-6, Double.NaN, (double) x0 * x0, "loss x^2"));
+            return new Evaluation("loss", loss, Criterion.atMost(1e-6, Double.NaN, "loss x^2"));
         }
 
         @Override
