@@ -27,10 +27,6 @@ import java.util.Set;
  */
 public final class GradientSet implements Gradients {
 
-    /** 2^-126, the smallest normal float: a step that scales exactly (but for subnormal results). */
-    private static final float POWER_STEP = 0x1p-126f;
-    private static final double POWER_STEP_INVERSE = 0x1p126;
-
     private final Tensor[] tensors;
     private final FloatKernels kernels;
 
@@ -208,21 +204,14 @@ public final class GradientSet implements Gradients {
 
     /**
      * Multiplies {@code a[from, to)} by {@code factor} rounded to float. A positive factor below the
-     * smallest normal float (a huge norm clipped to a small threshold, e.g. 3e38 values clipped to
-     * 1) would round to a subnormal with few significant bits, or to 0, which would zero finite
-     * gradients; it is applied as a normal float times exact powers of two instead.
+     * smallest normal float (a huge norm clipped to a small threshold, e.g. 3e38 values clipped to 1)
+     * would round to a subnormal with few significant bits, or to 0, which would zero finite
+     * gradients; one above the largest float (a tiny norm renormalized to 1: 1/1.4e-45 = 7.1e44)
+     * would round to infinity, which would turn finite gradients into infinities and zeros into NaN.
+     * Both are applied as a float times exact powers of two instead ({@link FloatKernels#scaleInSteps}).
      */
     private void scaleRange(float[] a, int from, int to, double factor) {
-        int steps = 0;
-        double f = factor;
-        while (f > 0 && f < Float.MIN_NORMAL) {
-            f *= POWER_STEP_INVERSE;
-            steps++;
-        }
-        kernels.scale(a, from, to, (float) f);
-        for (int i = 0; i < steps; i++) {
-            kernels.scale(a, from, to, POWER_STEP);
-        }
+        kernels.scaleInSteps(a, from, to, factor);
     }
 
     @Override

@@ -19,9 +19,12 @@ package dev.gradclip;
  *       a tensor holding NaN has a NaN norm, one holding an infinity (and no NaN) an infinite norm;
  *       an empty tensor has norm 0;</li>
  *   <li>scaling multiplies every element by the {@code float} nearest the given factor, as the
- *       frameworks do with a {@code float32} coefficient; a positive factor below the smallest
- *       normal float (1.18e-38) is applied as a normal float times exact powers of two, so it
- *       keeps full precision and never rounds finite gradients to 0.</li>
+ *       frameworks do with a {@code float32} coefficient; a factor outside the normal float range
+ *       is applied as a float times exact powers of two, so that a finite gradient times a finite
+ *       factor is never NaN and is infinite only where the true product exceeds the float range:
+ *       a factor below the smallest normal float (1.18e-38, a huge norm clipped to a small
+ *       threshold) keeps its full precision and never rounds finite gradients to 0, and one above
+ *       the largest float (3.4e38, a tiny norm renormalized to 1) does not round to infinity.</li>
  * </ul>
  */
 public interface Gradients {
@@ -112,7 +115,7 @@ public interface Gradients {
 
     /**
      * Multiplies every element of the tensor by {@code factor} as a float (see the conventions
-     * above for factors below the smallest normal float).
+     * above for factors outside the normal float range).
      *
      * @param tensor tensor number
      * @param factor the factor
@@ -163,7 +166,8 @@ public interface Gradients {
 
     /**
      * Multiplies the elements of each unit {@code u} of the tensor's gradient by
-     * {@code (float) factors[u]}; units whose factor is exactly 1 are not written.
+     * {@code factors[u]} as {@link #scale(int, double)} does (factors outside the normal float range
+     * included); units whose factor is exactly 1 are not written.
      *
      * @param tensor  tensor number
      * @param factors one factor per unit

@@ -30,8 +30,13 @@ import java.util.Map;
  * {@link NonFinitePolicy}; under {@code PROPAGATE} a NaN norm gives a NaN coefficient and an infinite
  * norm a coefficient of 0, as in PyTorch.
  *
- * <p>The report's coefficient is the smallest one applied; its {@code clippedCount} counts the
- * scopes clipped.
+ * <p>The report's coefficient is the smallest of the scopes' coefficients (1 for a scope left
+ * as it is, and for no scopes at all); when renormalizing it is the smallest {@code 1/n}, which may
+ * exceed 1. Its {@code clippedCount} counts the scopes clipped.
+ *
+ * <p>Coefficients outside the float range are applied exactly (see {@link Gradients}): renormalizing
+ * {@code [1.4e-45, 0, 0]} multiplies by {@code 1/1.4e-45 = 7.1e44}, more than the largest float,
+ * and gives {@code [1, 0, 0]}.
  *
  * <p>Reference: Pascanu, Mikolov, Bengio, "On the difficulty of training recurrent neural networks",
  * ICML 2013, arXiv:1211.5063.
@@ -133,7 +138,7 @@ public final class NormClipper extends AbstractClipper {
             }
             case TENSOR: {
                 double[] after = new double[n];
-                double minCoef = 1.0;
+                double minCoef = Double.POSITIVE_INFINITY;
                 long clipped = 0;
                 for (int t = 0; t < n; t++) {
                     double coef = coefficientFor(tensorNorms[t]);
@@ -144,14 +149,14 @@ public final class NormClipper extends AbstractClipper {
                     minCoef = minOrNaN(minCoef, coef);
                     after[t] = tensorNorms[t] * coef;
                 }
-                return report(g, before, Norms.combine(after, p), minCoef, threshold, clipped > 0, clipped,
-                        tensorNorms, nonFinite);
+                return report(g, before, Norms.combine(after, p), noScopesIsOne(minCoef), threshold, clipped > 0,
+                        clipped, tensorNorms, nonFinite);
             }
             case GROUP:
             default: {
                 Map<String, int[]> groups = groups(g);
                 double[] after = new double[n];
-                double minCoef = 1.0;
+                double minCoef = Double.POSITIVE_INFINITY;
                 long clipped = 0;
                 for (int[] members : groups.values()) {
                     double[] memberNorms = new double[members.length];
@@ -170,10 +175,15 @@ public final class NormClipper extends AbstractClipper {
                         after[t] = tensorNorms[t] * coef;
                     }
                 }
-                return report(g, before, Norms.combine(after, p), minCoef, threshold, clipped > 0, clipped,
-                        tensorNorms, nonFinite);
+                return report(g, before, Norms.combine(after, p), noScopesIsOne(minCoef), threshold, clipped > 0,
+                        clipped, tensorNorms, nonFinite);
             }
         }
+    }
+
+    /** The smallest coefficient of no scope at all (no tensors) is 1: nothing changed. */
+    private static double noScopesIsOne(double minCoef) {
+        return minCoef == Double.POSITIVE_INFINITY ? 1.0 : minCoef;
     }
 
     private static double minOrNaN(double a, double b) {

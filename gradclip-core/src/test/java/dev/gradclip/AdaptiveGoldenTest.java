@@ -336,6 +336,91 @@ class AdaptiveGoldenTest {
         assertThat(c.steps()).isEqualTo(steps);
     }
 
+    @Test
+    void adaGcIsNotFrozenByOneAllZeroStepInTheFirstPhase() {
+        // the audit's case: b = [0.06, 0.08] every step but step 2, where it is [0, 0]; the paper's rule
+        // sets γ_b = min(0.1, 0) = 0 there and zeroes b on every step from T_start = 5 on
+        AdaGcClipper c = Clippers.adaGC().withWarmupSteps(5);
+        double gammaB = Math.hypot(0.06f, 0.08f);
+        for (int t = 1; t <= 12; t++) {
+            float[] a = {0.3f, 0.4f};
+            float[] b = t == 2 ? new float[] {0f, 0f} : new float[] {0.06f, 0.08f};
+            ClipReport r = c.clip(GradientSet.builder().add("a", a, 2).add("b", b, 2).build());
+            // global norm 0.51 < λ_abs, then each tensor at its own average norm, below λ_rel·γ: untouched
+            assertThat(r.clipped()).as("step %d", t).isFalse();
+            assertThat(b).as("step %d", t).containsExactly(t == 2 ? new float[] {0f, 0f} : new float[] {0.06f, 0.08f});
+            assertThat(c.thresholds()[1]).as("step %d: the zero step left γ_b alone", t).isCloseTo(gammaB, TIGHT);
+        }
+        assertThat(c.steps()).isEqualTo(12);
+    }
+
+    @Test
+    void adaGcGivesATensorThatWasZeroThroughoutTheFirstPhaseItsFirstNonZeroNorm() {
+        AdaGcClipper c = Clippers.adaGC().withWarmupSteps(3);
+        float[] a = {0.3f, 0.4f};
+        float[] b = {0f, 0f};
+        GradientSet set = GradientSet.builder().add("a", a, 2).add("b", b, 2).build();
+        for (int t = 1; t <= 5; t++) {
+            a[0] = 0.3f;
+            a[1] = 0.4f;
+            assertThat(c.clip(set).clipped()).isFalse();
+            assertThat(b).containsExactly(0f, 0f);
+            assertThat(c.thresholds()[1]).as("step %d: no γ_b yet", t).isNaN();
+        }
+        double gammaA = Math.hypot(0.3f, 0.4f);
+        assertThat(c.thresholds()[0]).isCloseTo(gammaA, TIGHT);
+        // step 6: b's first non-zero norm, 5: the first phase's rule for this step, h = λ_abs/‖g‖ = 1/5.0249...
+        b[0] = 3f;
+        b[1] = 4f;
+        a[0] = 0.3f;
+        a[1] = 0.4f;
+        ClipReport r = c.clip(set);
+        double h = 1 / Math.hypot(gammaA, 5);
+        assertThat(b).containsExactly(3f * (float) h, 4f * (float) h);
+        assertThat(a).as("a keeps to its own rule").containsExactly(0.3f, 0.4f);
+        assertThat(c.thresholds()[1]).isCloseTo(5 * h, TIGHT);
+        assertThat(r.coefficient()).isCloseTo(h, TIGHT);
+        assertThat(r.threshold()).as("a's bound and b's norm this step").isCloseTo(Math.hypot(1.05 * gammaA, 5 * h),
+                TIGHT);
+        // step 7: b at 5 again is held to λ_rel·γ_b = 1.05·5h
+        b[0] = 3f;
+        b[1] = 4f;
+        c.clip(set);
+        double hb = 1.05 * 5 * h / 5;
+        assertThat(b).containsExactly(3f * (float) hb, 4f * (float) hb);
+        assertThat(c.thresholds()[1]).isCloseTo(0.98 * 5 * h + 0.02 * 5 * hb, TIGHT);
+        // an all-zero step after the first phase leaves b as it is and its average alone
+        double before = c.thresholds()[1];
+        b[0] = 0f;
+        b[1] = 0f;
+        assertThat(c.clip(set).clipped()).isFalse();
+        assertThat(b).containsExactly(0f, 0f);
+        assertThat(c.thresholds()[1]).isEqualTo(before);
+    }
+
+    @Test
+    void adaGcReadsALayoutOneStateAndUnfreezesItsZeroThresholds() {
+        // saved by the version that zeroed tensors for good: 6 steps, γ = (0.5, 0)
+        byte[] old = new dev.gradclip.internal.StateWriter("adagc", 1).writeLong(6)
+                .writeDoubles(new double[] {0.5, 0.0}).toByteArray();
+        AdaGcClipper c = Clippers.adaGC().withWarmupSteps(5);
+        c.restoreState(old);
+        assertThat(c.steps()).isEqualTo(6);
+        assertThat(c.thresholds()[0]).isEqualTo(0.5);
+        assertThat(c.thresholds()[1]).isNaN();
+        float[] b = {0.06f, 0.08f};
+        c.clip(GradientSet.builder().add("a", new float[] {0.3f, 0.4f}, 2).add("b", b, 2).build());
+        assertThat(b).as("not zeroed").containsExactly(0.06f, 0.08f);
+        assertThat(c.thresholds()[1]).isCloseTo(Math.hypot(0.06f, 0.08f), TIGHT);
+        AdaGcClipper d = Clippers.adaGC().withWarmupSteps(5);
+        d.restoreState(c.saveState());
+        assertThat(d.saveState()).isEqualTo(c.saveState());
+        byte[] future = new dev.gradclip.internal.StateWriter("adagc", 3).writeLong(6)
+                .writeDoubles(new double[] {0.5, 0.0}).toByteArray();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> d.restoreState(future))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("version 3");
+    }
+
     // ---------------------------------------------------------------- spike guard
 
     @Test

@@ -109,6 +109,59 @@ class AdaptivePropertiesTest {
     }
 
     @Property(tries = 40)
+    void adaGcFreezesNoTensorWhateverItsZeroSteps(@ForAll long seed) {
+        Random r = new Random(seed);
+        int warmup = 10;
+        AdaGcClipper c = Clippers.adaGC().withWarmupSteps(warmup);
+        // tensor 2 is zero through the first phase and starts late; every tensor is sometimes all zeros
+        int start = warmup + r.nextInt(20);
+        boolean[] seen = new boolean[3];
+        for (int k = 0; k < 80; k++) {
+            float[][] wb = next(r, k);
+            float[] late = new float[3];
+            for (int i = 0; i < late.length; i++) {
+                late[i] = k >= start ? (float) (0.5 * r.nextGaussian()) : 0f;
+            }
+            float[][] g = {wb[0], wb[1], late};
+            for (float[] t : g) {
+                if (r.nextInt(4) == 0) {
+                    java.util.Arrays.fill(t, 0f);
+                }
+            }
+            GradientSet s = GradientSet.builder().add("layer.w", g[0], 2, 3).add("layer.b", g[1], 2)
+                    .add("late", g[2], 3).build();
+            double[] before = new double[3];
+            s.norms(2.0, before);
+            double[] bounds = c.thresholds();
+            ClipReport rep = c.clip(s);
+            double[] after = new double[3];
+            s.norms(2.0, after);
+            for (int t = 0; t < 3; t++) {
+                seen[t] |= before[t] > 0;
+                if (before[t] > 0) {
+                    // a zeroed tensor is the symptom of a frozen γ: γ_i = 0 gives h_i = 0
+                    assertThat(after[t]).as("step %d tensor %d", k, t).isPositive();
+                    if (k >= warmup && bounds.length > 0 && !Double.isNaN(bounds[t])) {
+                        assertThat(after[t]).isLessThanOrEqualTo(1.05 * bounds[t] * (1 + REL));
+                    }
+                } else {
+                    assertThat(after[t]).isZero();
+                }
+            }
+            assertThat(Math.sqrt(after[0] * after[0] + after[1] * after[1] + after[2] * after[2]))
+                    .isLessThanOrEqualTo(rep.threshold() * (1 + REL) + 1e-300);
+            double[] gamma = c.thresholds();
+            for (int t = 0; t < 3; t++) {
+                if (seen[t]) {
+                    assertThat(gamma[t]).as("step %d tensor %d", k, t).isPositive().isFinite();
+                } else {
+                    assertThat(gamma[t]).as("step %d tensor %d", k, t).isNaN();
+                }
+            }
+        }
+    }
+
+    @Property(tries = 40)
     void aSpikeGuardNeverTouchesTheGradientsOfASkippedStep(@ForAll long seed) {
         Random r = new Random(seed);
         SpikeGuard guard = Clippers.spikeGuard(Clippers.autoClip(), 5).withWindow(30, 5);

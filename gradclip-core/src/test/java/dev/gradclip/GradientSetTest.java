@@ -101,6 +101,24 @@ class GradientSetTest {
     }
 
     @Test
+    void scaleAndScaleUnitsApplyFactorsOutsideTheFloatRangeWithoutOverflowOrUnderflow() {
+        float[] g = {Float.MIN_VALUE, 0f, 1e-40f, -3e-39f};
+        GradientSet set = GradientSet.builder().add("w", g, 2, 2).build();
+        // 2^149 rounds to infinity as a float: one multiplication would give [inf, NaN, inf, -inf]
+        set.scale(0, 0x1p149);
+        assertThat(g).containsExactly(1f, 0f, (float) (1e-40f * 0x1p149), (float) (-3e-39f * 0x1p149));
+        // per unit: a huge factor on the first row, a tiny one on the second
+        float[] u = {Float.MIN_VALUE, 0f, 3e38f, -1f};
+        GradientSet units = GradientSet.builder().add("u", u, 2, 2).build();
+        units.scaleUnits(0, new double[] {1e44, 1e-50});
+        assertThat((double) u[0]).isCloseTo(Float.MIN_VALUE * 1e44,
+                org.assertj.core.data.Percentage.withPercentage(1e-4));
+        assertThat(u[1]).isEqualTo(0f);
+        assertThat((double) u[2]).isCloseTo(3e38f * 1e-50, org.assertj.core.data.Percentage.withPercentage(1e-4));
+        assertThat(Math.abs(u[3])).as("-1e-50 is below the float range").isEqualTo(0f);
+    }
+
+    @Test
     void agcWithoutParametersFailsBeforeWriting() {
         float[] g = {100f, 100f};
         GradientSet set = GradientSet.builder().add("a.weight", g, new float[] {1f, 1f}, 1, 2)

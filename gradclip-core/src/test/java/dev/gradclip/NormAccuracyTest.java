@@ -141,6 +141,54 @@ class NormAccuracyTest {
                 org.assertj.core.data.Percentage.withPercentage(1e-9));
     }
 
+    @Test
+    void renormalizingATinyGradientGivesAUnitVectorNotInfinities() {
+        // the audit's case: norm 1.4e-45, coefficient 1/1.4e-45 = 2^149 = 7.1e44, above the largest float
+        double coefficient = 0x1p149;
+        for (NormScope scope : NormScope.values()) {
+            float[] g = {Float.MIN_VALUE, 0f, 0f};
+            ClipReport r = Clippers.renormalize(scope).clip(GradientSet.of(g));
+            assertThat(g).as("%s", scope).containsExactly(1f, 0f, 0f);
+            assertThat(r.coefficient()).as("%s coefficient", scope).isEqualTo(coefficient);
+            assertThat(r.normAfter()).as("%s norm after", scope).isEqualTo(1.0);
+            assertThat(r.clipped()).isTrue();
+        }
+        // two tensors: per tensor each becomes a unit vector; globally the whole does
+        float[] a = {Float.MIN_VALUE, 0f, 0f};
+        float[] b = {0f, -Float.MIN_VALUE * 3};
+        ClipReport perTensor = Clippers.renormalize(NormScope.TENSOR).clip(GradientSet.of(a, b));
+        assertThat(a).containsExactly(1f, 0f, 0f);
+        assertThat(b).containsExactly(0f, -1f);
+        assertThat(perTensor.coefficient()).as("the smallest applied").isEqualTo(0x1p149 / 3);
+        assertThat(perTensor.normAfter()).isCloseTo(Math.sqrt(2), org.assertj.core.data.Offset.offset(1e-15));
+        a = new float[] {Float.MIN_VALUE, 0f, 0f};
+        b = new float[] {0f, -Float.MIN_VALUE * 3};
+        ClipReport global = Clippers.renormalize(NormScope.GLOBAL).clip(GradientSet.of(a, b));
+        double n = Math.sqrt(10) * Float.MIN_VALUE;
+        assertThat(global.coefficient()).isEqualTo(1 / n);
+        // the coefficient is rounded to 24 significant bits, as any float coefficient is: within 1 ulp
+        assertThat(a[0]).isCloseTo((float) (1 / Math.sqrt(10)), org.assertj.core.data.Offset.offset(Math.ulp(0.32f)));
+        assertThat(a[1]).isZero();
+        assertThat(b[0]).isZero();
+        assertThat(b[1]).isCloseTo((float) (-3 / Math.sqrt(10)), org.assertj.core.data.Offset.offset(Math.ulp(0.95f)));
+        // every norm below 2.9e-39 (where 1/n leaves the float range) renormalizes to a finite unit vector
+        Random r = new Random(17);
+        for (int k = 0; k < 200; k++) {
+            float[] t = new float[1 + r.nextInt(40)];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = r.nextInt(3) == 0 ? 0f : (float) (r.nextGaussian() * Math.pow(10, -39 - 6 * r.nextDouble()));
+            }
+            Clippers.renormalize(NormScope.TENSOR).clip(GradientSet.of(t));
+            double norm = Exact.l2(t);
+            if (norm > 0) {
+                assertThat(norm).as("case %d", k).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+            }
+            for (float x : t) {
+                assertThat(x).as("case %d", k).isBetween(-1f, 1f);
+            }
+        }
+    }
+
     static float[][] split(float[] a, int parts) {
         float[][] out = new float[parts][];
         int from = 0;

@@ -31,8 +31,32 @@ public interface FloatKernels {
      */
     double sumOfScaledPowers(float[] a, int from, int to, double p, double scale);
 
-    /** Multiplies every element by {@code factor}. */
+    /** Multiplies every element by {@code factor}: one float multiplication each. */
     void scale(float[] a, int from, int to, float factor);
+
+    /**
+     * Multiplies every element by a {@code double} factor rounded to float, in the steps of
+     * {@link ScaleSteps}: a factor below the smallest normal float, or one whose float rounding
+     * overflows (above 3.4e38), is applied as exact powers of two and a float, each step a
+     * {@link #scale} pass. So finite data times a finite factor become infinite only where the true
+     * product exceeds the float range, and never NaN; a tiny factor keeps its full precision. Any
+     * other factor is exactly one {@link #scale} by {@code (float) factor}.
+     *
+     * @param a      the data
+     * @param from   first index, inclusive
+     * @param to     last index, exclusive
+     * @param factor the factor; 0, NaN and the infinities are one plain multiplication
+     */
+    default void scaleInSteps(float[] a, int from, int to, double factor) {
+        ScaleSteps s = ScaleSteps.of(factor);
+        for (int i = 0; i < s.upSteps(); i++) {
+            scale(a, from, to, ScaleSteps.UP);
+        }
+        scale(a, from, to, s.factor());
+        for (int i = 0; i < s.downSteps(); i++) {
+            scale(a, from, to, ScaleSteps.DOWN);
+        }
+    }
 
     /**
      * Clamps every element to {@code [-limit, limit]}; NaN stays NaN.

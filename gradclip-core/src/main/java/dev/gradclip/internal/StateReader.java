@@ -16,6 +16,7 @@ public final class StateReader {
 
     private final ByteBuffer in;
     private final String kind;
+    private final int version;
 
     /**
      * Opens a state and checks its header.
@@ -26,6 +27,20 @@ public final class StateReader {
      * @throws IllegalArgumentException if the header does not match
      */
     public StateReader(byte[] state, String kind, int version) {
+        this(state, kind, version, version);
+    }
+
+    /**
+     * Opens a state written in any layout version from {@code oldest} to {@code newest}, for a kind
+     * whose layout changed; {@link #version()} tells the caller which one to read.
+     *
+     * @param state  the saved bytes
+     * @param kind   the kind expected
+     * @param oldest the oldest layout version still read
+     * @param newest the current layout version
+     * @throws IllegalArgumentException if the header does not match
+     */
+    public StateReader(byte[] state, String kind, int oldest, int newest) {
         Objects.requireNonNull(state, "state");
         this.in = ByteBuffer.wrap(state);
         this.kind = kind;
@@ -46,13 +61,19 @@ public final class StateReader {
                         + kind);
             }
             int v = in.getInt();
-            if (v != version) {
+            if (v < oldest || v > newest) {
                 throw new IllegalArgumentException(kind + " state has layout version " + v + ", expected "
-                        + version);
+                        + (oldest == newest ? String.valueOf(newest) : oldest + " to " + newest));
             }
+            this.version = v;
         } catch (BufferUnderflowException e) {
             throw truncated();
         }
+    }
+
+    /** @return the layout version the state was written in */
+    public int version() {
+        return version;
     }
 
     private IllegalArgumentException truncated() {

@@ -235,7 +235,9 @@ class FloatKernelsContractTest {
     @MethodSource("kernels")
     void scaleMultipliesEveryElementInRangeOnly(FloatKernels k) {
         for (Case c : cases(5)) {
-            for (float factor : new float[] {0.3f, 1e-30f, 7f, 0f}) {
+            // tiny (subnormal) and huge factors: one float multiplication each, overflow included
+            for (float factor : new float[] {0.3f, 1e-30f, 7f, 0f, 1e-40f, Float.MIN_VALUE, 3e38f, Float.MAX_VALUE,
+                -2.5e-42f}) {
                 float[] a = c.a.clone();
                 k.scale(a, c.from, c.to, factor);
                 for (int i = 0; i < a.length; i++) {
@@ -246,6 +248,105 @@ class FloatKernelsContractTest {
                                 expected);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Factors for {@link FloatKernels#scaleInSteps}: ordinary ones, ones below the smallest normal
+     * float (a huge norm clipped to a small threshold), ones whose float rounding overflows (a tiny
+     * norm renormalized: 1/1.4e-45 = 7.1e44), up to the ends of the double range, and both signs.
+     */
+    static final double[] STEP_FACTORS = {0.3, 7, 1e-30, 0, -0.75, Float.MIN_NORMAL, 1e-40, 0x1p-149, 1e-45, 1e-60,
+        1e-200, Double.MIN_VALUE, -3e-50, Float.MAX_VALUE, 3.4028235677973366e38, 3.5e38, 1e39, 0x1p149, 7.1e44,
+        1e60, 1e200, Double.MAX_VALUE, -2e50};
+
+    /**
+     * The float nearest {@code x · r}, with {@code r} the factor rounded to 24 significant bits (a
+     * float of unlimited exponent range): the product of two 24-bit significands is exact in a
+     * double, so one cast rounds it once. Out of the double range it is 0 or infinite, as in float.
+     */
+    static float nearestProduct(float x, double factor) {
+        if (factor == 0 || !Double.isFinite(factor)) {
+            return (float) (x * factor);
+        }
+        int e = Math.getExponent(factor);
+        // the significand rounded to float, in [1, 2]; scaled back after the exact product, since the
+        // rounded factor itself may exceed the double range (Double.MAX_VALUE rounds up to 2^1024)
+        double significand = (float) Math.scalb(factor, -e);
+        double product = Math.scalb(x * significand, e);
+        if (product != 0 && Math.abs(product) < Double.MIN_NORMAL) {
+            // the exact product lies far below the float range, where the double already rounded
+            return Math.copySign(0f, (float) product);
+        }
+        return (float) product;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void scaleInStepsAppliesTinyAndHugeFactorsWithoutRoundingThemToZeroOrInfinity(FloatKernels k) {
+        for (Case c : cases(15)) {
+            for (double factor : STEP_FACTORS) {
+                float[] a = c.a.clone();
+                k.scaleInSteps(a, c.from, c.to, factor);
+                boolean tiny = factor != 0 && Math.abs(factor) < Float.MIN_NORMAL;
+                for (int i = 0; i < a.length; i++) {
+                    boolean inRange = i >= c.from && i < c.to;
+                    float expected = inRange ? nearestProduct(c.a[i], factor) : c.a[i];
+                    if (Float.floatToRawIntBits(a[i]) == Float.floatToRawIntBits(expected)
+                            || Float.isNaN(a[i]) && Float.isNaN(expected)) {
+                        continue;
+                    }
+                    // a tiny factor's powers of two come last: a subnormal result may round twice
+                    boolean oneSubnormalStep = tiny && Math.abs(expected) < Float.MIN_NORMAL
+                            && Math.abs((double) a[i] - expected) <= Float.MIN_VALUE;
+                    if (!inRange || !oneSubnormalStep) {
+                        fail("%s: %s factor %s: element %d (%s) became %s, expected %s", k.name(), c, factor, i,
+                                c.a[i], a[i], expected);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void scaleInStepsKeepsFiniteDataFiniteUnlessTheTrueProductOverflows(FloatKernels k) {
+        for (int n : new int[] {1, 3, 17, 64, 1025}) {
+            // the renormalize case of the audit: norm 1.4e-45, factor 1/1.4e-45 = 2^149 = 7.1e44
+            float[] a = new float[n];
+            a[n / 2] = Float.MIN_VALUE;
+            k.scaleInSteps(a, 0, n, 1.0 / Float.MIN_VALUE);
+            for (int i = 0; i < n; i++) {
+                assertThat(a[i]).as("%s n=%d element %d", k.name(), n, i).isEqualTo(i == n / 2 ? 1f : 0f);
+            }
+            // a factor far above the float range on data just small enough
+            float[] b = new float[n];
+            Arrays.fill(b, 1e-30f);
+            b[0] = -Float.MIN_VALUE;
+            k.scaleInSteps(b, 0, n, 1e60);
+            assertThat(b[0]).isEqualTo(nearestProduct(-Float.MIN_VALUE, 1e60)).isFinite().isNegative();
+            for (int i = 1; i < n; i++) {
+                assertThat(b[i]).as("%s n=%d element %d", k.name(), n, i).isEqualTo(nearestProduct(1e-30f, 1e60))
+                        .isCloseTo(1e30f, org.assertj.core.data.Percentage.withPercentage(1e-5));
+            }
+            // where the true product overflows, infinity with the right sign; zeros stay zero, never NaN
+            float[] c = new float[n];
+            c[0] = 1e-2f;
+            c[n - 1] = n > 1 ? -2e-5f : 1e-2f;
+            k.scaleInSteps(c, 0, n, 1e45);
+            assertThat(c[0]).isEqualTo(Float.POSITIVE_INFINITY);
+            assertThat(c[n - 1]).isEqualTo(n > 1 ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY);
+            for (int i = 1; i < n - 1; i++) {
+                assertThat(c[i]).as("%s n=%d element %d", k.name(), n, i).isZero();
+            }
+            // a huge value times a tiny factor keeps its digits: 3e38 · 1e-60 = 3e-22
+            float[] d = new float[n];
+            Arrays.fill(d, 3e38f);
+            k.scaleInSteps(d, 0, n, 1e-60);
+            for (float x : d) {
+                assertThat(x).isEqualTo(nearestProduct(3e38f, 1e-60))
+                        .isCloseTo(3e-22f, org.assertj.core.data.Percentage.withPercentage(1e-5));
             }
         }
     }

@@ -39,10 +39,17 @@ import java.util.function.Consumer;
  *         .setClipper(Clippers.globalNorm(1.0).withNonFinitePolicy(NonFinitePolicy.SKIP))
  *         .build();
  * for (Batch batch : trainer.iterateDataset(dataset)) {
- *     StepResult r = loop.trainBatch(batch);
+ *     StepResult r = loop.trainBatch(batch); // r.loss(), r.report(), r.skipped()
  *     batch.close();
  * }
  * }</pre>
+ * (This example is compiled and run by {@code JavadocSnippetsTest} in this module's tests, which
+ * holds the same text and fails when the two differ.)
+ *
+ * <p>The clipper is required: a loop built without one would train unclipped without a word. To
+ * train unclipped on purpose (a baseline), pass {@link dev.gradclip.Clippers#none()}, which measures
+ * and reports but never clips; with {@link dev.gradclip.NonFinitePolicy#PROPAGATE} it also lets NaN
+ * and infinite gradients reach the update, as a loop without clipping would.
  *
  * <p>Do not also add a {@link GradientClipListener} to the same trainer: the gradients would be
  * clipped twice.
@@ -68,7 +75,7 @@ public final class ClippedTrainer {
         this.beforeClip = b.beforeClip;
     }
 
-    /** @return a builder; {@link Builder#setTrainer} is required */
+    /** @return a builder; {@link Builder#setTrainer} and {@link Builder#setClipper} are required */
     public static Builder builder() {
         return new Builder();
     }
@@ -125,42 +132,34 @@ public final class ClippedTrainer {
     }
 
     private StepResult clipAndStep(double loss) {
-        ClipReport report = null;
-        boolean skip = false;
-        if (clipper != null || beforeClip != null) {
-            DjlGradients g = gradients();
-            try {
-                if (beforeClip != null) {
-                    beforeClip.accept(g);
-                }
-                if (clipper != null) {
-                    report = clipper.clip(g);
-                    skip = report.skipped();
-                    if (skip) {
-                        // DJL's PyTorch optimizers clear gradients only inside an update; a skipped step
-                        // must clear them itself or they would add into the next step's
-                        g.zeroGradients();
-                    }
-                }
-            } finally {
-                g.close();
+        ClipReport report;
+        DjlGradients g = gradients();
+        try {
+            if (beforeClip != null) {
+                beforeClip.accept(g);
             }
-        }
-        if (!skip) {
-            trainer.step();
-        }
-        if (report != null) {
-            lastReport = report;
-            if (report.clipped()) {
-                clippedSteps++;
+            report = clipper.clip(g);
+            if (report.skipped()) {
+                // DJL's PyTorch optimizers clear gradients only inside an update; a skipped step must
+                // clear them itself or they would add into the next step's
+                g.zeroGradients();
             }
-            ClipMetrics.record(trainer.getMetrics(), metricsPrefix, report);
-            if (reportConsumer != null) {
-                reportConsumer.accept(report);
-            }
+        } finally {
+            g.close();
         }
+        boolean skip = report.skipped();
         if (skip) {
             skippedSteps++;
+        } else {
+            trainer.step();
+        }
+        lastReport = report;
+        if (report.clipped()) {
+            clippedSteps++;
+        }
+        ClipMetrics.record(trainer.getMetrics(), metricsPrefix, report);
+        if (reportConsumer != null) {
+            reportConsumer.accept(report);
         }
         return new StepResult(step++, loss, report, skip);
     }
@@ -211,7 +210,7 @@ public final class ClippedTrainer {
         return trainer;
     }
 
-    /** @return the clipper, or {@code null} when steps are not clipped */
+    /** @return the clipper ({@link dev.gradclip.Clippers#none()} for an unclipped loop) */
     public Clipper getClipper() {
         return clipper;
     }
@@ -231,7 +230,7 @@ public final class ClippedTrainer {
         return clippedSteps;
     }
 
-    /** @return the report of the latest step, or {@code null} before the first clipped step */
+    /** @return the report of the latest step, or {@code null} before the first step */
     public ClipReport getLastReport() {
         return lastReport;
     }
@@ -257,12 +256,13 @@ public final class ClippedTrainer {
         }
 
         /**
-         * @param clipper the clipper applied after backward; {@code null} trains without clipping (a
-         *                baseline), which is also the default
+         * @param clipper the clipper applied after backward (required); {@link dev.gradclip.Clippers#none()}
+         *                for an unclipped baseline, which still measures and reports every step
          * @return this builder
+         * @throws NullPointerException if {@code clipper} is null
          */
-        public Builder optClipper(Clipper clipper) {
-            this.clipper = clipper;
+        public Builder setClipper(Clipper clipper) {
+            this.clipper = Objects.requireNonNull(clipper, "clipper (use Clippers.none() to train unclipped)");
             return this;
         }
 
@@ -296,11 +296,15 @@ public final class ClippedTrainer {
 
         /**
          * @return the loop
-         * @throws IllegalArgumentException if no trainer was set
+         * @throws IllegalArgumentException if the trainer or the clipper was not set
          */
         public ClippedTrainer build() {
             if (trainer == null) {
                 throw new IllegalArgumentException("trainer is required: call setTrainer(trainer)");
+            }
+            if (clipper == null) {
+                throw new IllegalArgumentException("clipper is required: call setClipper(clipper);"
+                        + " use Clippers.none() to train unclipped (it measures and reports without clipping)");
             }
             return new ClippedTrainer(this);
         }

@@ -15,6 +15,7 @@ import ai.djl.training.Trainer;
 import ai.djl.util.Pair;
 import dev.gradclip.Clipper;
 import dev.gradclip.Gradients;
+import dev.gradclip.internal.ScaleSteps;
 import java.lang.ref.Cleaner;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
@@ -742,19 +743,22 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>As {@link dev.gradclip.GradientSet} (the conventions of {@link Gradients}): a factor outside
+     * the normal float range is applied as a {@code float32} factor and exact powers of two, in the
+     * order of {@link ScaleSteps}, so it is never rounded to 0, to a subnormal or to infinity.
+     */
     @Override
     public void scale(int tensor, double factor) {
-        // as GradientSet (Gradients' conventions): a factor below the smallest normal float is applied
-        // as a normal float times exact powers of two, never rounded to a subnormal or to 0
-        double f = factor;
-        int steps = 0;
-        while (f > 0 && f < Float.MIN_NORMAL) {
-            f *= 0x1p126;
-            steps++;
+        ScaleSteps s = ScaleSteps.of(factor);
+        for (int i = 0; i < s.upSteps(); i++) {
+            scaleBy(tensor, ScaleSteps.UP);
         }
-        scaleBy(tensor, (float) f);
-        for (int i = 0; i < steps; i++) {
-            scaleBy(tensor, 0x1p-126f);
+        scaleBy(tensor, s.factor());
+        for (int i = 0; i < s.downSteps(); i++) {
+            scaleBy(tensor, ScaleSteps.DOWN);
         }
     }
 
@@ -890,13 +894,26 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         return true;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One multiplication by a broadcast {@code float32} factor per unit; where a factor lies
+     * outside the normal float range, its unit also gets the exact powers of two of
+     * {@link ScaleSteps} (one more broadcast multiplication per step, by 1 for the other units).
+     */
     @Override
     public void scaleUnits(int tensor, double[] factors) {
         int units = unitCount(tensor);
         boolean any = false;
+        ScaleSteps[] steps = new ScaleSteps[units];
         float[] f = new float[units];
+        int up = 0;
+        int down = 0;
         for (int u = 0; u < units; u++) {
-            f[u] = (float) factors[u];
+            steps[u] = ScaleSteps.of(factors[u]);
+            f[u] = steps[u].factor();
+            up = Math.max(up, steps[u].upSteps());
+            down = Math.max(down, steps[u].downSteps());
             any |= factors[u] != 1.0;
         }
         if (!any) {
@@ -908,18 +925,38 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             return;
         }
         written(tensor);
+        for (int k = 0; k < up; k++) {
+            float[] powers = new float[units];
+            for (int u = 0; u < units; u++) {
+                powers[u] = k < steps[u].upSteps() ? ScaleSteps.UP : 1f;
+            }
+            multiplyUnits(tensor, powers);
+        }
+        // a factor of exactly 1 leaves its unit's bits unchanged, as GradientSet's skipped write does
+        multiplyUnits(tensor, f);
+        for (int k = 0; k < down; k++) {
+            float[] powers = new float[units];
+            for (int u = 0; u < units; u++) {
+                powers[u] = k < steps[u].downSteps() ? ScaleSteps.DOWN : 1f;
+            }
+            multiplyUnits(tensor, powers);
+        }
+    }
+
+    /** Multiplies every copy of a tensor of rank ≥ 2 by one factor per unit (first axis), broadcast. */
+    private void multiplyUnits(int tensor, float[] unitFactors) {
+        Shape shape = entries[tensor].shape;
         long[] broadcast = new long[shape.dimension()];
         Arrays.fill(broadcast, 1);
-        broadcast[0] = units;
-        try (NDArray flat = sessionManager().create(f); NDArray unitFactors = flat.reshape(broadcast)) {
+        broadcast[0] = unitFactors.length;
+        try (NDArray flat = sessionManager().create(unitFactors); NDArray factorArray = flat.reshape(broadcast)) {
             NDArray[] h = handles(tensor);
             Device[] devices = entries[tensor].devices;
             for (int i = 0; i < h.length; i++) {
-                // a factor of exactly 1 leaves its unit's bits unchanged, as GradientSet's skipped write does
                 if (devices[i].equals(sessionDevice())) {
-                    h[i].muli(unitFactors);
+                    h[i].muli(factorArray);
                 } else {
-                    try (NDArray there = unitFactors.toDevice(devices[i], true)) {
+                    try (NDArray there = factorArray.toDevice(devices[i], true)) {
                         h[i].muli(there);
                     }
                 }

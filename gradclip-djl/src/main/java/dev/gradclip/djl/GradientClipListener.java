@@ -21,9 +21,17 @@ import java.util.function.Consumer;
  *         .setClipper(Clippers.globalNorm(1.0))
  *         .build();
  * TrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss()).addTrainingListeners(clip);
- * EasyTrain.fit(trainer, epochs, trainSet, null);
+ * try (Trainer trainer = model.newTrainer(config)) {
+ *     trainer.initialize(inputShape);
+ *     EasyTrain.fit(trainer, epochs, trainSet, null);
+ * }
  * ClipReport last = clip.getLastReport();
  * }</pre>
+ * (This example is compiled and run by {@code JavadocSnippetsTest} in this module's tests, which
+ * holds the same text and fails when the two differ.)
+ *
+ * <p>The clipper is required; {@link dev.gradclip.Clippers#none()} measures and reports without
+ * clipping.
  *
  * <p>Skipping: {@code EasyTrain} always calls {@code trainer.step()}, so a listener cannot skip a
  * step. When a report says skip, this listener sets the gradients to zero: SGD without weight decay
@@ -125,11 +133,14 @@ public final class GradientClipListener extends TrainingListenerAdapter {
         }
 
         /**
-         * @param clipper the clipper (required)
+         * @param clipper the clipper (required); {@link dev.gradclip.Clippers#none()} to measure and
+         *                report without clipping
          * @return this builder
+         * @throws NullPointerException if {@code clipper} is null
          */
         public Builder setClipper(Clipper clipper) {
-            this.clipper = Objects.requireNonNull(clipper, "clipper");
+            this.clipper = Objects.requireNonNull(clipper,
+                    "clipper (use Clippers.none() to measure without clipping)");
             return this;
         }
 
@@ -157,7 +168,8 @@ public final class GradientClipListener extends TrainingListenerAdapter {
          */
         public GradientClipListener build() {
             if (clipper == null) {
-                throw new IllegalArgumentException("clipper is required: call setClipper(clipper)");
+                throw new IllegalArgumentException("clipper is required: call setClipper(clipper);"
+                        + " use Clippers.none() to measure and report without clipping");
             }
             return new GradientClipListener(this);
         }

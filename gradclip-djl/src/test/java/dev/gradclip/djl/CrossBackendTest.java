@@ -114,6 +114,54 @@ class CrossBackendTest {
         }
     }
 
+    /**
+     * Factors outside the normal float range (2^149 and 7.1e44 round to infinity as a float, 1e-40 to
+     * a subnormal) go through both backends' {@code scale} and {@code scaleUnits} in exact
+     * power-of-two steps and give the same bits.
+     */
+    @Test
+    void scalesByFactorsOutsideTheFloatRangeAsTheHeapBackendDoes() {
+        float[] w = {Float.MIN_VALUE, 0f, 1e-40f, -3e-39f, 2.5e-30f, -7f};
+        long[] shape = {3, 2};
+        double[][] cases = {{0x1p149}, {7.1e44}, {1e60}, {1e-40}, {1e-60}, {0.5}, {0x1p149, 1.0, 1e-50},
+            {1.0, 1e-45, 1e40}, {1e-60, 0x1p140, 1.0}};
+        for (double[] factors : cases) {
+            for (boolean hostReads : new boolean[] {false, true}) {
+                float[] heapScaled = w.clone();
+                float[] heapUnits = w.clone();
+                GradientSet heap = GradientSet.builder().add("a", heapScaled, shape).add("b", heapUnits, shape).build();
+                try (NDManager m = manager.newSubManager()) {
+                    NDArray a = m.create(w, new Shape(shape));
+                    NDArray b = m.create(w, new Shape(shape));
+                    DjlGradients device = DjlGradients.builder().hostReads(hostReads)
+                            .addGradient("a", "a", a, null).addGradient("b", "b", b, null).build();
+                    double[] unitFactors = factors.length == 3 ? factors : new double[] {factors[0], 1.0, factors[0]};
+                    heap.scale(0, factors[0]);
+                    device.scale(0, factors[0]);
+                    heap.scaleUnits(1, unitFactors);
+                    device.scaleUnits(1, unitFactors);
+                    String what = java.util.Arrays.toString(unitFactors) + (hostReads ? " host reads" : "");
+                    assertThat(a.toFloatArray()).as("scale %s", what).containsExactly(heapScaled);
+                    assertThat(b.toFloatArray()).as("scaleUnits %s", what).containsExactly(heapUnits);
+                    for (float x : a.toFloatArray()) {
+                        assertThat(x).as("scale %s", what).isNotNaN();
+                    }
+                    device.close();
+                }
+            }
+        }
+        // the audit's case on the device backend: renormalizing [1.4e-45, 0, 0] gives [1, 0, 0]
+        for (NormScope scope : NormScope.values()) {
+            try (NDManager m = manager.newSubManager()) {
+                NDArray g = m.create(new float[] {Float.MIN_VALUE, 0f, 0f});
+                try (DjlGradients device = DjlGradients.builder().addGradient("g", "g", g, null).build()) {
+                    Clippers.renormalize(scope).clip(device);
+                }
+                assertThat(g.toFloatArray()).as("%s", scope).containsExactly(1f, 0f, 0f);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("clippers")
     void agreesOnNonFiniteGradientsUnderEveryPolicy(String name, Supplier<Clipper> clipper) {

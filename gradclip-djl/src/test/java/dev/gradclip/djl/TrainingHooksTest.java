@@ -110,6 +110,42 @@ class TrainingHooksTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("clipper");
         assertThatThrownBy(() -> ClippedTrainer.builder().build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("trainer");
+        assertThatThrownBy(() -> GradientClipListener.builder().setClipper(null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("Clippers.none()");
+        assertThatThrownBy(() -> ClippedTrainer.builder().setClipper(null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("Clippers.none()");
+    }
+
+    @Test
+    void aClippedTrainerNeedsAClipperAndTrainsUnclippedOnlyWhenToldTo() throws Exception {
+        try (NDManager m = NDManager.newBaseManager(); Model model = Model.newInstance("linear")) {
+            model.setBlock(Linear.builder().setUnits(1).build());
+            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
+                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LEARNING_RATE)).build());
+            try (Trainer trainer = model.newTrainer(config)) {
+                trainer.initialize(new Shape(8, 4));
+                // once a loop without a clipper trained unclipped without a word
+                assertThatThrownBy(() -> ClippedTrainer.builder().setTrainer(trainer).build())
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("setClipper").hasMessageContaining("Clippers.none()");
+                ClippedTrainer loop = ClippedTrainer.builder().setTrainer(trainer).setClipper(Clippers.none()).build();
+                float[] before = parameters(model);
+                ai.djl.training.dataset.Batch batch = trainer.iterateDataset(data(m, 8)).iterator().next();
+                StepResult r;
+                try {
+                    r = loop.trainBatch(batch);
+                } finally {
+                    batch.close();
+                }
+                assertThat(r.report().method()).isEqualTo("none");
+                assertThat(r.report().clipped()).isFalse();
+                assertThat(r.report().normAfter()).isEqualTo(r.report().normBefore()).isGreaterThan(100);
+                // SGD moved the parameters by lr · (raw gradient): nothing was clipped
+                assertThat(distance(before, parameters(model))).isCloseTo(LEARNING_RATE * r.report().normBefore(),
+                        org.assertj.core.data.Percentage.withPercentage(1e-3));
+                assertThat(loop.getClipper().method()).isEqualTo("none");
+            }
+        }
     }
 
     private static RnnWorkload smallRnn() {

@@ -21,6 +21,8 @@ import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
+import dev.gradclip.Clippers;
+import dev.gradclip.NonFinitePolicy;
 import dev.gradclip.djl.ClippedTrainer;
 import dev.gradclip.djl.DjlGradients;
 import dev.gradclip.djl.DjlTrainingState;
@@ -101,7 +103,7 @@ public final class RnnWorkload implements AutoCloseable {
             try {
                 t.initialize(new Shape(batchSize, length, task.inputChannels()));
                 initialise(block, new Random(mix(seed, -1)));
-                this.loop = ClippedTrainer.builder().setTrainer(t).optClipper(b.clipper)
+                this.loop = ClippedTrainer.builder().setTrainer(t).setClipper(b.clipper)
                         .optReportConsumer(b.reportConsumer).optBeforeClip(b.beforeClip).build();
             } catch (RuntimeException e) {
                 t.close();
@@ -377,8 +379,7 @@ public final class RnnWorkload implements AutoCloseable {
     public byte[] saveState() {
         releaseStep();
         byte[] training = DjlTrainingState.save(trainer);
-        Clipper clipper = loop.getClipper();
-        byte[] clip = clipper == null ? new byte[0] : clipper.saveState();
+        byte[] clip = loop.getClipper().saveState();
         return java.nio.ByteBuffer.allocate(8 + 4 + training.length + 4 + clip.length)
                 .putLong(nextBatch).putInt(training.length).put(training).putInt(clip.length).put(clip).array();
     }
@@ -409,13 +410,8 @@ public final class RnnWorkload implements AutoCloseable {
         in.get(clip);
         releaseStep();
         DjlTrainingState.restore(trainer, training);
-        Clipper clipper = loop.getClipper();
-        if (clipper != null) {
-            clipper.restoreState(clip);
-        } else if (clip.length != 0) {
-            throw new IllegalArgumentException("RNN workload state holds clipper statistics but this workload"
-                    + " has no clipper");
-        }
+        // a stateless clipper (the unclipped default too) refuses statistics saved by another
+        loop.getClipper().restoreState(clip);
         nextBatch = batchIndex;
     }
 
@@ -443,7 +439,8 @@ public final class RnnWorkload implements AutoCloseable {
         private RnnInit init = RnnInit.normal(0.1);
         private float learningRate = 0.01f;
         private Optimizer optimizer;
-        private Clipper clipper;
+        /** Unclipped unless set: measures and reports, and lets NaN through as an unclipped loop would. */
+        private Clipper clipper = Clippers.none().withNonFinitePolicy(NonFinitePolicy.PROPAGATE);
         private Consumer<ClipReport> reportConsumer;
         private Consumer<DjlGradients> beforeClip;
         private Device device = Device.cpu();
@@ -541,11 +538,17 @@ public final class RnnWorkload implements AutoCloseable {
         }
 
         /**
-         * @param clipper the clipper applied every step; {@code null} (the default) trains unclipped
+         * @param clipper the clipper applied every step; the default, {@code Clippers.none()} with
+         *                {@link NonFinitePolicy#PROPAGATE}, trains unclipped (the baseline of the lab's
+         *                comparisons): it measures and reports every step, never clips, and lets NaN
+         *                and infinite gradients reach the update
          * @return this builder
+         * @throws NullPointerException if {@code clipper} is null; pass the default above explicitly
+         *                              to train unclipped
          */
         public Builder optClipper(Clipper clipper) {
-            this.clipper = clipper;
+            this.clipper = Objects.requireNonNull(clipper, "clipper (use"
+                    + " Clippers.none().withNonFinitePolicy(NonFinitePolicy.PROPAGATE) to train unclipped)");
             return this;
         }
 
