@@ -28,9 +28,11 @@ import dev.gradclip.djl.tasks.SequenceTask;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The DJL hooks: the listener with EasyTrain, the skipping loop, metrics. */
+@Tag("training")
 class TrainingHooksTest {
 
     private static final float LEARNING_RATE = 1.0f;

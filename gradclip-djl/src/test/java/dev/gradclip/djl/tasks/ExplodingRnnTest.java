@@ -2,114 +2,158 @@ package dev.gradclip.djl.tasks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gradclip.Clipper;
 import dev.gradclip.Clippers;
 import dev.gradclip.djl.StepResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The product's core claim on the workload of lab-tasks.md: a 50-unit tanh RNN on the adding problem
- * (T = 50, batch 20, every weight N(0, 0.3²), plain SGD with learning rate 0.05) explodes without
- * clipping, and trains with global-norm clipping at 1.0 (Pascanu et al. 2013, arXiv:1211.5063).
+ * The product's core claim on the workload of lab-tasks.md, as a statistical claim over seeds: a
+ * 50-unit tanh RNN on the adding problem (batch 20, every weight N(0, 0.3²), plain SGD at learning
+ * rate 0.05; Pascanu et al. 2013, arXiv:1211.5063) explodes without clipping on most seeds, and with
+ * global-norm clipping stays finite on every seed and learns the task on nearly every seed at
+ * {@code T = 10}.
  *
- * <p>Both runs see the same initial weights and the same batches (seed 3). Measured on this seed
- * and seeds 4–6 with DJL 0.36 / libtorch 2.7.1 on CPU: unclipped, the loss is NaN or infinite at
- * steps 99–108; clipped, the first gradient norms are about 1e4, the loss falls from its start (0.3–3.6 half
- * squared error) to the level of the constant predictor 0.5 (half squared error 1/48 ≈ 0.021) within
- * 500–1,750 steps and stays finite, hovering at 0.021–0.048 on fresh sequences through 5,000 steps.
- * It does not go below the constant predictor at T = 50: seed 1 was still at 0.024 (training loss,
- * mean of the last 1,000 steps) after 20,000 steps, so lab-tasks.md's "about 0.012 in 1,600 steps"
- * did not reproduce. The same network and optimizer at T = 10 do learn the task with clipping, while
- * the unclipped run still explodes: that is the claim's test below (seeds 1–4: unclipped runs
- * diverge at steps 35–51; clipped ones fall below the constant predictor within 750 steps).
+ * <p>A single seed's trajectory is chaotic: libtorch's kernels (AVX-512, AVX2 or plain, chosen by
+ * CPU) and the Vector API's width sum in other orders and the same seed ends elsewhere. So every claim
+ * is a count over seeds with a margin below what was measured under each kernel setting:
+ * {@code ATEN_CPU_CAPABILITY} unset (AVX-512), {@code avx2} and {@code default}, each with the JVM's
+ * vectors at full width and limited by {@code -XX:MaxVectorSize=32} and {@code 16}. The measured
+ * counts are in each test's comment, as "native" (AVX-512, full width, on an AMD EPYC) and "plain"
+ * ({@code ATEN_CPU_CAPABILITY=default} with {@code -XX:MaxVectorSize=16}); {@code avx2} with 256-bit
+ * vectors gave the native numbers on that machine. {@code .ci/run} runs this class again under the
+ * plain setting.
  */
+@Tag("training")
 class ExplodingRnnTest {
 
-    private static final long SEED = 3;
-    /** Half the MSE of predicting the mean 0.5: Var((U1 + U2)/2) / 2 = (1/24) / 2. */
-    private static final double CONSTANT_PREDICTOR_LOSS = 1.0 / 48;
+    /** The lab's success criterion on the sequence tasks: at most this fraction of fresh sequences wrong. */
+    private static final double LEARNED_ERROR = 0.05;
 
-    private static RnnWorkload.Builder workload() {
-        return workload(50);
-    }
-
-    private static RnnWorkload.Builder workload(int length) {
+    private static RnnWorkload.Builder workload(int length, long seed) {
         return RnnWorkload.builder().setTask(SequenceTask.ADDING).optLength(length).optHiddenSize(50)
-                .optBatchSize(20).optInit(RnnInit.normal(0.3)).optLearningRate(0.05f).optSeed(SEED);
+                .optBatchSize(20).optInit(RnnInit.normal(0.3)).optLearningRate(0.05f).optSeed(seed);
     }
 
-    @Test
-    void atLengthTenClippingTurnsAnExplodingRunIntoOneThatLearnsTheTask() {
-        try (RnnWorkload w = workload(10).build()) {
-            int divergedAt = -1;
-            for (int step = 1; step <= 400 && divergedAt < 0; step++) {
-                if (!Double.isFinite(w.trainBatch().loss())) {
-                    divergedAt = step;
-                }
+    /** @return the step whose loss was NaN or infinite, or 0 if all {@code steps} stayed finite */
+    private static int divergedAt(RnnWorkload w, int steps) {
+        for (int step = 1; step <= steps; step++) {
+            if (!Double.isFinite(w.trainBatch().loss())) {
+                return step;
             }
-            assertThat(divergedAt).as("unclipped: the step whose loss is NaN or infinite").isBetween(1, 400);
         }
-        // SGD at lr 0.05 keeps the loss on fresh sequences swinging (0.005 to 0.018 from one evaluation
-        // to the next on this seed), so the claim is checked on the mean of five evaluations
-        try (RnnWorkload w = workload(10).optClipper(Clippers.globalNorm(1.0)).build()) {
-            double loss = 0;
-            double errors = 0;
-            for (int step = 1; step <= 2000; step++) {
-                StepResult r = w.trainBatch();
-                assertThat(r.loss()).as("clipped: loss at step " + step).isFinite();
-                if (step >= 1000 && step % 250 == 0) {
-                    RnnWorkload.Evaluation e = w.evaluate(2000);
-                    loss += e.loss() / 5;
-                    errors += e.errorRate() / 5;
-                }
-            }
-            assertThat(loss).as("clipped: mean loss on fresh sequences at steps 1000-2000")
-                    .isLessThan(0.75 * CONSTANT_PREDICTOR_LOSS);
-            assertThat(errors).as("clipped: mean error rate, against 36% for the constant predictor")
-                    .isLessThan(0.25);
-        }
+        return 0;
     }
 
-    @Test
-    void unclippedTrainingBlowsUp() {
-        try (RnnWorkload w = workload().build()) {
-            int divergedAt = -1;
-            for (int step = 1; step <= 400 && divergedAt < 0; step++) {
-                if (!Double.isFinite(w.trainBatch().loss())) {
-                    divergedAt = step;
-                }
-            }
-            assertThat(divergedAt).as("the step whose loss is NaN or infinite").isBetween(1, 400);
-        }
+    /** Names the per-seed measurements, and prints them so that a run under forced kernels shows them. */
+    private static String describe(List<?> perSeed) {
+        String text = "per seed 1..: " + perSeed;
+        System.out.println("ExplodingRnnTest " + StackWalker.getInstance().walk(f -> f.skip(1).findFirst())
+                .map(StackWalker.StackFrame::getMethodName).orElse("?") + " " + text);
+        return text;
     }
 
+    /**
+     * Without clipping at T = 10, the loss is NaN or infinite within 400 steps on most seeds.
+     * Measured on seeds 1–8: 6 of 8 native (steps 118–223), 5 of 8 plain.
+     */
     @Test
-    void clippedTrainingStaysFiniteAndLearnsTheMean() {
-        try (RnnWorkload w = workload().optClipper(Clippers.globalNorm(1.0)).build()) {
-            RnnWorkload.Evaluation before = w.evaluate(2000);
-            double firstNorm = 0;
-            double firstLosses = 0;
-            double lastLosses = 0;
-            int steps = 800;
-            for (int step = 1; step <= steps; step++) {
-                StepResult r = w.trainBatch();
-                assertThat(r.loss()).as("loss at step " + step).isFinite();
-                if (step == 1) {
-                    firstNorm = r.report().normBefore();
-                }
-                if (step <= 50) {
-                    firstLosses += r.loss() / 50;
-                }
-                if (step > steps - 200) {
-                    lastLosses += r.loss() / 200;
-                }
+    void atLengthTenUnclippedTrainingDivergesOnMostSeeds() {
+        List<Integer> steps = new ArrayList<>();
+        int diverged = 0;
+        for (long seed = 1; seed <= 8; seed++) {
+            try (RnnWorkload w = workload(10, seed).build()) {
+                int at = divergedAt(w, 400);
+                steps.add(at);
+                diverged += at > 0 ? 1 : 0;
             }
-            assertThat(firstNorm).as("the gradients explode at the start").isGreaterThan(1e3);
-            assertThat(w.getLoop().getClippedSteps()).isGreaterThan(steps / 2);
-            assertThat(lastLosses).as("mean loss of the last 200 steps").isLessThan(firstLosses / 5)
-                    .isLessThan(2 * CONSTANT_PREDICTOR_LOSS);
-            RnnWorkload.Evaluation after = w.evaluate(2000);
-            assertThat(after.loss()).as("loss on fresh sequences, against " + before.loss() + " before training")
-                    .isLessThan(before.loss() / 5);
         }
+        assertThat(diverged).as("seeds whose unclipped loss became non-finite; " + describe(steps))
+                .isGreaterThanOrEqualTo(4);
     }
+
+    /**
+     * With global-norm clipping at 0.1, the same runs stay finite on every seed and learn the task
+     * (at most 5% of 2,000 fresh sequences wrong after 2,000 steps) on nearly every seed. Measured on
+     * seeds 1–8: 7 of 8 learned, native and plain (0.25–2.7% wrong, and 5.6% on seed 5; the constant
+     * predictor gets 36% wrong).
+     */
+    @Test
+    void atLengthTenClippedTrainingStaysFiniteAndLearnsOnNearlyEverySeed() {
+        List<String> errors = new ArrayList<>();
+        int learned = 0;
+        for (long seed = 1; seed <= 8; seed++) {
+            try (RnnWorkload w = workload(10, seed).optClipper(Clippers.globalNorm(0.1)).build()) {
+                assertThat(divergedAt(w, 2000)).as("clipped, seed " + seed + ": the step whose loss is non-finite")
+                        .isZero();
+                double error = w.evaluate(2000).errorRate();
+                errors.add(String.format(Locale.ROOT, "%.4f", error));
+                learned += error <= LEARNED_ERROR ? 1 : 0;
+            }
+        }
+        assertThat(learned).as("seeds that learned the task; error rates " + describe(errors))
+                .isGreaterThanOrEqualTo(6);
+    }
+
+    /**
+     * At T = 50 the first gradient norm is above 1e3 on most seeds, and without clipping the loss
+     * becomes non-finite within 1,000 steps on some seeds. Measured on seeds 1–8: first norms 1.1e3 to
+     * 4.1e4 on 7 of 8 (11.9 on seed 7), native and plain; non-finite at steps 99–116 on 5 of 8 native
+     * and 4 of 8 plain.
+     */
+    @Test
+    void atLengthFiftyTheGradientsExplodeAndUnclippedTrainingBlowsUp() {
+        List<String> seen = new ArrayList<>();
+        int exploded = 0;
+        int diverged = 0;
+        for (long seed = 1; seed <= 8; seed++) {
+            try (RnnWorkload w = workload(50, seed).build()) {
+                StepResult first = w.trainBatch();
+                double norm = first.report().normBefore();
+                int at = Double.isFinite(first.loss()) ? divergedAt(w, 999) : 0;
+                seen.add(String.format(Locale.ROOT, "norm %.3g, non-finite at %d", norm, at == 0 ? 0 : at + 1));
+                exploded += norm > 1e3 ? 1 : 0;
+                diverged += at > 0 ? 1 : 0;
+            }
+        }
+        String text = describe(seen);
+        assertThat(exploded).as("seeds whose first gradient norm is above 1e3; " + text)
+                .isGreaterThanOrEqualTo(MIN_T50_EXPLODED);
+        assertThat(diverged).as("seeds whose unclipped loss became non-finite; " + text)
+                .isGreaterThanOrEqualTo(MIN_T50_DIVERGED);
+    }
+
+    /**
+     * At T = 50, global-norm clipping at 1.0 keeps every seed finite although the first gradient
+     * norms are above 1e3, and the loss on fresh sequences falls below a fifth of its start on most
+     * seeds. The network does not learn the task at this length within a test's budget (see
+     * docs/lab.md); the claim here is stability. Measured on seeds 1–5: the loss fell below a fifth
+     * on 5 of 5 native and 4 of 5 plain (seed 2 from 1.26 to 0.75).
+     */
+    @Test
+    void atLengthFiftyClippedTrainingStaysFiniteAndItsLossFalls() {
+        Clipper clipper = Clippers.globalNorm(1.0);
+        List<String> ratios = new ArrayList<>();
+        int fell = 0;
+        for (long seed = 1; seed <= 5; seed++) {
+            try (RnnWorkload w = workload(50, seed).optClipper(clipper).build()) {
+                double before = w.evaluate(1000).loss();
+                assertThat(divergedAt(w, 800)).as("seed " + seed + ": the step whose loss is non-finite").isZero();
+                double after = w.evaluate(1000).loss();
+                ratios.add(String.format(Locale.ROOT, "%.3f->%.4f", before, after));
+                fell += after < before / 5 ? 1 : 0;
+            }
+        }
+        assertThat(fell).as("seeds whose fresh-sequence loss fell below a fifth of its start; " + describe(ratios))
+                .isGreaterThanOrEqualTo(3);
+    }
+
+    /** The fewest seeds of 1–8 whose unclipped T = 50 run must reach a non-finite loss. */
+    private static final int MIN_T50_DIVERGED = 3;
+    /** The fewest seeds of 1–8 whose first T = 50 gradient norm must be above 1e3. */
+    private static final int MIN_T50_EXPLODED = 6;
 }

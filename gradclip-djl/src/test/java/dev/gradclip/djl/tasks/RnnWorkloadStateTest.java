@@ -16,9 +16,11 @@ import dev.gradclip.faults.FaultInjector;
 import dev.gradclip.faults.FaultTally;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** An RNN workload restored at step k continues exactly as one never interrupted. */
+@Tag("training")
 class RnnWorkloadStateTest {
 
     /** Global-norm clipping with SKIP, after injected faults; the injection step is the caller's to set. */
