@@ -93,7 +93,9 @@ public final class TaskOptions {
     private static void add(List<String> a, String name, Object value) {
         if (value != null) {
             a.add(name);
-            a.add(shellQuote(String.valueOf(value)));
+            String text = value instanceof Double x
+                    ? java.math.BigDecimal.valueOf(x).stripTrailingZeros().toPlainString() : String.valueOf(value);
+            a.add(shellQuote(text));
         }
     }
 
