@@ -3,6 +3,8 @@ package dev.gradclip.cli;
 import dev.gradclip.cli.task.Task;
 import dev.gradclip.cli.task.TaskSettings;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
@@ -65,6 +67,47 @@ public final class TaskOptions {
         TaskSettings s = new TaskSettings(seed, n, x0, length, hidden, init, batch, data, text, evalSamples);
         task.check(s);
         return s;
+    }
+
+    /**
+     * The options given, as command-line arguments for another command (e.g. the {@code train} that
+     * {@code suggest} proposes), values quoted for a POSIX shell where needed.
+     *
+     * @param withSteps whether to include {@code --steps}
+     * @return e.g. {@code [--length, 10, --steps, 3000]}
+     */
+    List<String> arguments(boolean withSteps) {
+        List<String> a = new ArrayList<>();
+        add(a, "--steps", withSteps ? steps : null);
+        add(a, "--x0", x0);
+        add(a, "--length", length);
+        add(a, "--hidden", hidden);
+        add(a, "--init", init);
+        add(a, "--batch", batch);
+        add(a, "--data", data);
+        add(a, "--text", text);
+        add(a, "--eval-samples", evalSamples);
+        return a;
+    }
+
+    private static void add(List<String> a, String name, Object value) {
+        if (value != null) {
+            a.add(name);
+            String text = value instanceof Double x
+                    ? java.math.BigDecimal.valueOf(x).stripTrailingZeros().toPlainString() : String.valueOf(value);
+            a.add(shellQuote(text));
+        }
+    }
+
+    /**
+     * @param s a word
+     * @return it as is when safe in a POSIX shell, else in single quotes
+     */
+    static String shellQuote(String s) {
+        if (!s.isEmpty() && s.matches("[A-Za-z0-9_./:=,+@%-]+")) {
+            return s;
+        }
+        return "'" + s.replace("'", "'\\''") + "'";
     }
 
     private static void positive(String name, Integer value) {

@@ -30,6 +30,10 @@ class BadInputTest {
         "compare --task quadratic --clip value:1 --clip value:1 | given twice",
         "compare --task quadratic --clip value:1 --seeds 5-1 | --seeds range",
         "suggest --task quadratic --probe-steps 0 | --probe-steps must be a positive whole number",
+        "suggest --task quadratic --candidates 0,-1 | --candidates: each threshold must be finite and positive, got 0",
+        "suggest --task quadratic --candidates 1,x | --candidates must be a list of thresholds",
+        "suggest --task quadratic --race-steps 0 | --race-steps must be a positive whole number",
+        "suggest --task quadratic --steps 10 --race-steps 20 | --race-steps (20) must be at most --steps (10)",
         "frobnicate | Unmatched argument",
     })
     void exitsTwoWithOneLineAndWritesNothing(String args, String message) throws IOException {
