@@ -8,22 +8,24 @@ import java.util.Locale;
  * How a run ended: it {@linkplain Kind#LEARNED learned} the task, it {@linkplain Kind#DIVERGED
  * diverged}, or it {@linkplain Kind#STALLED stalled}, with the reason in words.
  *
- * <p>The rule, in this order (the first that applies). The training loss is read through a
- * window: {@code start} is the median loss of the first window of steps (robust to one lucky or
- * unlucky first batch), {@code peak} the largest mean over any window, {@code final} the mean of
- * the last window; the window is the task's loss window.
+ * <p>The rule, in this order (the first that applies). {@code start} is the first step's training
+ * loss (the untrained model's), {@code peak} the largest mean loss over any window of steps and
+ * {@code final} the mean of the last window; the window is the task's loss window.
  * <ol>
  *   <li><b>diverged</b> when a loss or gradient became NaN or infinite and reached the parameters
  *       (the run stopped there: {@code +propagate-nonfinite} gives a non-finite loss,
  *       {@code +throw-nonfinite} stops at the gradient). Steps skipped or zeroed by the non-finite
  *       policy are handled, not divergence;</li>
- *   <li><b>diverged</b> when the final loss is {@value #BLOW_UP} times the start or more: the loss blew
- *       up and stayed up;</li>
+ *   <li><b>diverged</b> when {@code final} is {@value #BLOW_UP} times {@code start} or more: the loss
+ *       blew up and stayed up;</li>
+ *   <li><b>diverged</b> when the final held-out metric is clearly worse than a model that knows
+ *       nothing (the task's {@link Criterion#worse()} bound, e.g. bits per character a bit above a
+ *       uniform guess), which no untrained model reaches;</li>
  *   <li><b>diverged</b> when the final held-out metric has collapsed (non-finite, or at or beyond the
  *       task's collapse bound: no better than a model that knows nothing, e.g. 10% accuracy on ten
- *       classes, or bits per character above a uniform guess) after the peak loss reached
- *       {@value #BLOW_UP} times the start: the run blew up and did not recover. A collapsed metric
- *       without such a rise is an untrained model, which stalled;</li>
+ *       classes) after {@code peak} reached {@value #BLOW_UP} times {@code start}: the run blew up
+ *       and did not recover. A collapsed metric without such a rise is an untrained model, which
+ *       stalled;</li>
  *   <li><b>learned</b> when the final held-out metric meets the task's success criterion;</li>
  *   <li><b>stalled</b> otherwise: finite, not collapsed, not learned.</li>
  * </ol>
@@ -70,7 +72,7 @@ public record Outcome(Kind kind, String reason, long stepsToSuccess) {
         }
         int n = losses.length;
         int w = Math.max(1, Math.min(window, n));
-        double start = n == 0 ? Double.NaN : median(java.util.Arrays.copyOf(losses, w));
+        double start = n == 0 ? Double.NaN : losses[0];
         double peak = Double.NaN;
         double sum = 0;
         for (int i = 0; i < n; i++) {
@@ -88,6 +90,10 @@ public record Outcome(Kind kind, String reason, long stepsToSuccess) {
                     "the loss blew up: %s at the end, %.0f times its start %s", num(last), last / start, num(start)), 0);
         }
         Criterion c = evaluation.criterion();
+        if (c.worseThanNothing(evaluation.value())) {
+            return new Outcome(Kind.DIVERGED, evaluation.metric() + " " + num(evaluation.value())
+                    + " is worse than a model that knows nothing", 0);
+        }
         if (evaluation.collapsed() && peak >= BLOW_UP * start) {
             return new Outcome(Kind.DIVERGED, evaluation.metric() + " " + num(evaluation.value())
                     + " has collapsed (" + c.collapseText() + ") after the loss rose from " + num(start) + " to "
@@ -99,13 +105,6 @@ public record Outcome(Kind kind, String reason, long stepsToSuccess) {
         }
         return new Outcome(Kind.STALLED, evaluation.metric() + " " + num(evaluation.value()) + " misses "
                 + c.learnedText(), 0);
-    }
-
-    private static double median(double[] values) {
-        double[] a = values.clone();
-        java.util.Arrays.sort(a);
-        int n = a.length;
-        return n % 2 == 1 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
     }
 
     /** @return whether the run diverged */

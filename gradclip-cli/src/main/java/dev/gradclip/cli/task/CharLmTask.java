@@ -42,8 +42,8 @@ public final class CharLmTask implements Task {
      * @return the criterion
      */
     public static Criterion criterion(double unigramBits) {
-        return Criterion.atMost(unigramBits, Math.log(TextCorpus.VOCABULARY) / Math.log(2),
-                "bits per character on held-out text");
+        double uniform = Math.log(TextCorpus.VOCABULARY) / Math.log(2);
+        return Criterion.atMost(unigramBits, uniform, "bits per character on held-out text").withWorse(uniform + 1);
     }
 
     /** The task's name. */

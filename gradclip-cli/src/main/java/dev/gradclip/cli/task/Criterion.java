@@ -14,10 +14,32 @@ import java.util.Locale;
  * @param collapse       the metric at or beyond which the model has collapsed: at or worse than a
  *                       model that knows nothing (NaN: only a non-finite metric collapses)
  * @param learnedText    the success criterion in words, for the docs and the summary
+ * @param worse          the metric at or beyond which the model is clearly worse than one that knows
+ *                       nothing, which only a run that blew up reaches (NaN: no such bound)
+ * @param learnedText    the success criterion in words
  * @param collapseText   the collapse bound in words
  */
-public record Criterion(boolean higherIsBetter, double target, double collapse, String learnedText,
+public record Criterion(boolean higherIsBetter, double target, double collapse, double worse, String learnedText,
         String collapseText) {
+
+    /**
+     * @param value a metric
+     * @return whether it is at or beyond the {@link #worse} bound
+     */
+    public boolean worseThanNothing(double value) {
+        if (Double.isNaN(worse) || Double.isNaN(value)) {
+            return false;
+        }
+        return higherIsBetter ? value <= worse : value >= worse;
+    }
+
+    /**
+     * @param bound the metric at or beyond which the model is clearly worse than one that knows nothing
+     * @return this criterion with that bound
+     */
+    public Criterion withWorse(double bound) {
+        return new Criterion(higherIsBetter, target, collapse, bound, learnedText, collapseText);
+    }
 
     /**
      * @param value a metric
@@ -53,7 +75,7 @@ public record Criterion(boolean higherIsBetter, double target, double collapse, 
      * @return the criterion
      */
     public static Criterion atMost(double target, double collapse, String metricText) {
-        return new Criterion(false, target, collapse,
+        return new Criterion(false, target, collapse, Double.NaN,
                 metricText + " at most " + fmt(target),
                 Double.isNaN(collapse) ? "none" : metricText + " at or above " + fmt(collapse));
     }
@@ -67,7 +89,7 @@ public record Criterion(boolean higherIsBetter, double target, double collapse, 
      * @return the criterion
      */
     public static Criterion atLeast(double target, double collapse, String metricText) {
-        return new Criterion(true, target, collapse,
+        return new Criterion(true, target, collapse, Double.NaN,
                 metricText + " at least " + fmt(target),
                 Double.isNaN(collapse) ? "none" : metricText + " at or below " + fmt(collapse));
     }

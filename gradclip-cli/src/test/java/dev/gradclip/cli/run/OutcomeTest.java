@@ -34,6 +34,20 @@ class OutcomeTest {
     }
 
     @Test
+    void aCharLmWorseThanAUniformGuessDivergedEvenWhenItsLossCameBackDown() {
+        // measured at SGD lr 20: the loss rose from 4.6 to a window mean of 20 and came back to 5.3 nats,
+        // with 10.6 bits per character on held-out text, four bits above a uniform guess over 96 characters
+        double[] l = losses(200, 4.6, 5.3);
+        Arrays.fill(l, 20, 60, 20.0);
+        Outcome o = Outcome.decide(l, 20, 0, "loss", CHAR_LM.withValue(10.64), 0);
+        assertThat(o.kind()).isEqualTo(Outcome.Kind.DIVERGED);
+        assertThat(o.reason()).contains("worse than a model that knows nothing");
+        // an untrained model sits at the uniform guess, 6.58 bits: stalled, not diverged
+        assertThat(Outcome.decide(losses(3, 4.6, 4.55), 20, 0, "loss", CHAR_LM.withValue(6.6), 0).kind())
+                .isEqualTo(Outcome.Kind.STALLED);
+    }
+
+    @Test
     void aFashionMnistRunDeadAtTenPercentAfterASpikeDiverged() {
         // measured at SGD lr 1: 2.2, 2.8, 19.5, 110, 188, 520, ... then 2.30 (ln 10) for the rest of the run
         double[] l = new double[600];
