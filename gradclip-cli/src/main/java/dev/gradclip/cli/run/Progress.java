@@ -120,7 +120,8 @@ public interface Progress extends AutoCloseable {
         String pct = String.format(Locale.ROOT, "%3d%%", (int) Math.floor(100 * f));
         String count = step + "/" + steps;
         String lossText = Double.isNaN(loss) ? "" : String.format(Locale.ROOT, " loss %.4g", loss);
-        String eta = step > 0 && step < steps ? " " + duration(seconds / step * (steps - step)) + " left" : "";
+        // the first steps (JIT, warm-up) say little about the rest: no estimate before a second has passed
+        String eta = step > 0 && step < steps && seconds >= 1 ? " " + duration(seconds / step * (steps - step)) + " left" : "";
         String head = name + " " + pct + " ";
         String tail = " " + count + lossText + eta;
         int barWidth = width - head.length() - tail.length() - 2;
