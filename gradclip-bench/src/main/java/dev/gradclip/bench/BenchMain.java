@@ -125,6 +125,23 @@ public final class BenchMain implements Callable<Integer> {
         CommandLine cl = new CommandLine(new BenchMain(stdout, stderr));
         cl.setOut(stdout);
         cl.setErr(stderr);
+        // bad input is one line, as in the other gradclip commands, not picocli's usage text
+        cl.setParameterExceptionHandler((ex, a) -> {
+            String message = ex.getMessage() == null ? "bad arguments" : ex.getMessage().strip().replaceAll("\\s*\\R\\s*", "; ");
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+                String arg = u.getUnmatched().get(0);
+                List<String> near = u.getSuggestions();
+                message = (arg.startsWith("-") ? "unknown option '" : "unexpected argument '") + arg + "'"
+                        + (near.isEmpty() ? "" : "; did you mean '" + near.get(0) + "'?");
+            } else if (ex.getArgSpec() != null && ex.getArgSpec().isOption() && message.startsWith("Invalid value for")
+                    && (ex.getArgSpec().type() == int.class || ex.getArgSpec().type() == Integer.class)) {
+                message = ((CommandLine.Model.OptionSpec) ex.getArgSpec()).longestName() + " must be a whole number, got '"
+                        + ex.getValue() + "'";
+            }
+            stderr.println("gradclip bench: " + message + " (see 'gradclip bench --help')");
+            stderr.flush();
+            return 2;
+        });
         return cl.execute(rest);
     }
 

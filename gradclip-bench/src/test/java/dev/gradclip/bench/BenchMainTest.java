@@ -68,6 +68,16 @@ class BenchMainTest {
                 new PrintWriter(err));
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("--no-such-option");
+        // one line, not picocli's usage text
+        assertThat(err.toString().strip().lines()).hasSize(1);
+        StringWriter near = new StringWriter();
+        assertThat(BenchMain.run(new String[] {"--quik"}, new PrintWriter(new StringWriter()), new PrintWriter(near)))
+                .isEqualTo(2);
+        assertThat(near.toString().strip().lines()).hasSize(1);
+        assertThat(near.toString()).contains("unknown option '--quik'").contains("did you mean '--quick'?");
+        StringWriter steps = new StringWriter();
+        BenchMain.run(new String[] {"--steps", "x"}, new PrintWriter(new StringWriter()), new PrintWriter(steps));
+        assertThat(steps.toString().strip()).contains("--steps must be a whole number, got 'x'").doesNotContain("\n");
     }
 
     @Test

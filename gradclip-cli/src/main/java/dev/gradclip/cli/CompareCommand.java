@@ -4,7 +4,6 @@ import dev.gradclip.cli.report.HtmlReport;
 import dev.gradclip.cli.run.Evidence;
 import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
-import dev.gradclip.cli.run.Progress;
 import dev.gradclip.cli.run.RunResult;
 import dev.gradclip.cli.run.SeedRuns;
 import dev.gradclip.cli.run.Trainer;
@@ -78,8 +77,8 @@ public final class CompareCommand implements Callable<Integer> {
         OptimizerSpec o = Specs.optimizer(optimizer, t);
         List<Long> seedList = parseSeeds(seeds);
         TaskSettings base = taskOptions.settings(t, seedList.get(0));
-        OutputFolder folder = OutputFolder.prepare(output.folder("compare"));
-        Trainer trainer = new Trainer(output.noProgress ? Progress.none() : Progress.bar(spec.commandLine().getErr()));
+        OutputFolder folder = output.prepare("compare");
+        Trainer trainer = new Trainer(output.progress(spec.commandLine().getErr()));
 
         SeedRuns grid = new SeedRuns(trainer);
         List<Evidence> evidence = new ArrayList<>();

@@ -108,7 +108,11 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Fresh sequences or test images per evaluation (default ${DEFAULT-VALUE}).")
     int evalSamples;
 
-    @Option(names = "--no-progress", description = "Do not draw progress bars.")
+    @Option(names = "--overwrite",
+            description = "Replace the run already in --out when --out is given (runs/demo is always replaced).")
+    boolean overwrite;
+
+    @Option(names = "--no-progress", description = "Do not show progress (for logs and CI).")
     boolean noProgress;
 
     @Override
@@ -129,11 +133,12 @@ public final class DemoCommand implements Callable<Integer> {
                 OptimizerSpec.parse(m.optimizer());
             }
         }
-        OutputFolder folder = OutputFolder.prepare(out);
+        OutputFolder folder = OutputFolder.prepare(out,
+                overwrite || !spec.commandLine().getParseResult().hasMatchedOption("--out"));
         long start = System.nanoTime();
 
         Map<String, Object> seedExample = seedExample(w);
-        Trainer trainer = new Trainer(noProgress ? Progress.none() : Progress.bar(spec.commandLine().getErr()));
+        Trainer trainer = new Trainer(noProgress ? Progress.none() : Progress.auto(spec.commandLine().getErr()));
         SeedRuns grid = new SeedRuns(trainer);
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Map<String, Object>> panelSummaries = new ArrayList<>();

@@ -2,7 +2,11 @@ package dev.gradclip.cli;
 
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Builds the {@code gradclip} command line with the writers it prints to, so that tests run any
@@ -35,7 +39,7 @@ public final class GradclipCli {
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine c = ex.getCommandLine();
             String path = c.getCommandSpec().qualifiedName();
-            c.getErr().println("gradclip: " + oneLine(ex.getMessage()) + " (see '" + path + " --help')");
+            c.getErr().println("gradclip: " + oneLine(inWords(ex)) + " (see '" + path + " --help')");
             c.getErr().flush();
             return ExitCode.USAGE;
         });
@@ -62,6 +66,63 @@ public final class GradclipCli {
             return code;
         });
         return cl;
+    }
+
+    /**
+     * Puts picocli's parse errors in the user's words: a value of the wrong type says what the option
+     * takes ("--seed must be a whole number, got 'x'", not "'x' is not a long"), an unknown option or
+     * command suggests the nearest known one.
+     *
+     * @param ex the parse error
+     * @return the message
+     */
+    static String inWords(CommandLine.ParameterException ex) {
+        CommandLine c = ex.getCommandLine();
+        String m = ex.getMessage() == null ? "" : ex.getMessage();
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String arg = u.getUnmatched().get(0);
+            if (arg.startsWith("-")) {
+                String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+                List<String> options = new ArrayList<>();
+                c.getCommandSpec().options().forEach(o -> options.addAll(List.of(o.names())));
+                return "unknown option '" + name + "'" + NearMiss.hint(name, options);
+            }
+            if (!c.getSubcommands().isEmpty()) {
+                List<String> commands = new ArrayList<>(c.getSubcommands().keySet());
+                return "unknown command '" + arg + "'" + NearMiss.hint(arg, commands) + " (commands: "
+                        + String.join(", ", commands) + ")";
+            }
+            return "unexpected argument '" + arg + "'";
+        }
+        ArgSpec a = ex.getArgSpec();
+        if (a != null && m.startsWith("Invalid value for")) {
+            String name = a.isOption() ? ((OptionSpec) a).longestName() : a.paramLabel();
+            String value = ex.getValue();
+            if (value == null) {
+                java.util.regex.Matcher v = java.util.regex.Pattern.compile(": '(.*)' is not ").matcher(m);
+                value = v.find() ? v.group(1) : "";
+            }
+            Class<?> t = a.type();
+            String kind;
+            if (t == int.class || t == long.class || t == Integer.class || t == Long.class || t == short.class) {
+                kind = "a whole number";
+            } else if (t == double.class || t == float.class || t == Double.class || t == Float.class) {
+                kind = "a number";
+            } else if (t.isEnum()) {
+                List<String> values = new ArrayList<>();
+                for (Object e : t.getEnumConstants()) {
+                    values.add(e.toString().toLowerCase(java.util.Locale.ROOT));
+                }
+                return name + " must be one of " + String.join(", ", values) + ", got '" + value + "'"
+                        + NearMiss.hint(value, values);
+            } else if (t == boolean.class || t == Boolean.class) {
+                kind = "true or false";
+            } else {
+                kind = "a " + a.paramLabel().toLowerCase(java.util.Locale.ROOT).replaceAll("[<>]", "");
+            }
+            return name + " must be " + kind + ", got '" + value + "'";
+        }
+        return m;
     }
 
     /**

@@ -12,9 +12,9 @@ import picocli.CommandLine.Spec;
         description = "Gradient clipping, seen working: train with and without clipping, compare methods, suggest a"
                 + " threshold, and report every run as one self-contained HTML file.",
         subcommands = {DemoCommand.class, TrainCommand.class, CompareCommand.class, SuggestCommand.class, LabCommand.class,
-            ReportCommand.class, HelpCommand.class},
+            ReportCommand.class, BenchCommand.class, HelpCommand.class},
         footer = {"", "Start with: ./gradclip demo",
-            "Benchmarks: ./gradclip bench [--json] [--quick] (run by the launcher from gradclip-bench).",
+            "Help on a command: ./gradclip help COMMAND (or ./gradclip COMMAND --help).",
             "Exit codes: 0 done, 1 unexpected failure, 2 bad input (nothing written), 3 non-finite gradient."})
 public final class GradclipCommand implements Runnable {
 

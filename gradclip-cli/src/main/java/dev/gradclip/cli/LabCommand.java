@@ -3,7 +3,6 @@ package dev.gradclip.cli;
 import dev.gradclip.cli.run.Evidence;
 import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
-import dev.gradclip.cli.run.Progress;
 import dev.gradclip.cli.run.RunResult;
 import dev.gradclip.cli.run.SeedRuns;
 import dev.gradclip.cli.run.Trainer;
@@ -114,9 +113,9 @@ public final class LabCommand implements Callable<Integer> {
         for (Workload w : chosen) {
             Tasks.byName(w.task()).check(settings(w, seedList.get(0)));
         }
-        OutputFolder folder = OutputFolder.prepare(output.folder("lab"));
+        OutputFolder folder = output.prepare("lab");
         long start = System.nanoTime();
-        Trainer trainer = new Trainer(output.noProgress ? Progress.none() : Progress.bar(spec.commandLine().getErr()));
+        Trainer trainer = new Trainer(output.progress(spec.commandLine().getErr()));
         SeedRuns grid = new SeedRuns(trainer);
         StringBuilder md = new StringBuilder();
         md.append("| workload | method | learned | diverged | stalled | eval median [min, max] | steps to success |\n");

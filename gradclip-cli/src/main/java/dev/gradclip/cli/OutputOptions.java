@@ -1,5 +1,8 @@
 package dev.gradclip.cli;
 
+import dev.gradclip.cli.run.OutputFolder;
+import dev.gradclip.cli.run.Progress;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -9,10 +12,16 @@ import picocli.CommandLine.Option;
 public final class OutputOptions {
 
     @Option(names = "--out", paramLabel = "DIR",
-            description = "Output folder (default: runs/<command>). Created if needed; files in it are replaced.")
+            description = "Output folder (default: runs/<command>, replaced on each run). Created if needed; a"
+                    + " folder that holds another run is refused unless --overwrite.")
     Path out;
 
-    @Option(names = "--no-progress", description = "Do not draw progress bars (for logs and CI).")
+    @Option(names = "--overwrite",
+            description = "Replace the run already in --out: gradclip's files there are deleted first (a folder that"
+                    + " also holds other files is refused).")
+    boolean overwrite;
+
+    @Option(names = "--no-progress", description = "Do not show progress (for logs and CI).")
     boolean noProgress;
 
     /**
@@ -21,5 +30,25 @@ public final class OutputOptions {
      */
     public Path folder(String command) {
         return out != null ? out : Path.of("runs", command);
+    }
+
+    /**
+     * Prepares the output folder: {@code --out} when given (a run already there is replaced only with
+     * {@code --overwrite}), else {@code runs/<command>}, whose earlier run is replaced.
+     *
+     * @param command the command's name, for the default folder
+     * @return the folder, empty of earlier runs
+     * @throws UsageException if the folder holds another run, or cannot be written
+     */
+    public OutputFolder prepare(String command) {
+        return OutputFolder.prepare(folder(command), out == null || overwrite);
+    }
+
+    /**
+     * @param err the error stream
+     * @return how progress is shown: none with {@code --no-progress}, else {@link Progress#auto}
+     */
+    public Progress.Factory progress(PrintWriter err) {
+        return noProgress ? Progress.none() : Progress.auto(err);
     }
 }

@@ -1,14 +1,18 @@
 package dev.gradclip.cli;
 
+import dev.gradclip.checkpoint.Checkpoint;
 import dev.gradclip.checkpoint.CheckpointException;
 import dev.gradclip.checkpoint.CheckpointStore;
+import dev.gradclip.cli.run.OutputFolder;
 import dev.gradclip.cli.run.RunControl;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
@@ -45,15 +49,7 @@ final class ResumeRun {
             throw new UsageException("cannot resume " + dir + ": it has no " + RunControl.CHECKPOINTS
                     + " folder (start runs with --checkpoint-every N to be able to resume them)");
         }
-        CheckpointStore.Loaded loaded;
-        try {
-            loaded = CheckpointStore.in(checkpoints).loadLatest().orElseThrow(() -> new UsageException(
-                    "cannot resume " + dir + ": " + checkpoints + " holds no checkpoint"));
-        } catch (CheckpointException e) {
-            throw new UsageException("cannot resume " + dir + ": " + e.getMessage());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + checkpoints + ": " + e.getMessage(), e);
-        }
+        CheckpointStore.Loaded loaded = latestOfRun(dir, checkpoints);
         PrintWriter err = cl.getErr();
         for (String m : loaded.messages()) {
             err.println("gradclip: warning: " + m);
@@ -77,5 +73,56 @@ final class ResumeRun {
                 + String.join(" ", options));
         err.flush();
         return original.run(loaded, options);
+    }
+
+    /**
+     * The newest intact checkpoint of the run whose files are in {@code dir}: one that names the id in
+     * the folder's {@value OutputFolder#RUN_ID}. Checkpoints of another run (left by an earlier run,
+     * or copied in) are passed over; a folder without an id (an older gradclip) takes its newest
+     * checkpoint that names no run.
+     *
+     * @param dir         the run's folder
+     * @param checkpoints its checkpoint folder
+     * @return the checkpoint
+     * @throws UsageException if there is none
+     */
+    static CheckpointStore.Loaded latestOfRun(Path dir, Path checkpoints) {
+        String id = OutputFolder.existing(dir).runId();
+        List<String> passedOver = new ArrayList<>();
+        int foreign = 0;
+        List<Path> files;
+        try {
+            files = CheckpointStore.in(checkpoints).files();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + checkpoints + ": " + e.getMessage(), e);
+        }
+        if (files.isEmpty()) {
+            throw new UsageException("cannot resume " + dir + ": " + checkpoints + " holds no checkpoint");
+        }
+        for (Path f : files) {
+            Checkpoint c;
+            try {
+                c = CheckpointStore.read(f);
+            } catch (CheckpointException e) {
+                passedOver.add(e.getMessage());
+                continue;
+            } catch (IOException e) {
+                passedOver.add("checkpoint " + f + " is unusable: cannot be read (" + e + ")");
+                continue;
+            }
+            if (!Objects.equals(RunControl.runOf(c), id)) {
+                foreign++;
+                continue;
+            }
+            return new CheckpointStore.Loaded(c, f, passedOver);
+        }
+        if (foreign > 0) {
+            throw new UsageException("cannot resume " + dir + ": " + (foreign == 1 ? "its checkpoint is" : "its "
+                    + foreign + " checkpoints are") + " of another run than the one in " + dir
+                    + (passedOver.isEmpty() ? "" : " (and " + passedOver.size() + " damaged)")
+                    + "; start the run again with --overwrite");
+        }
+        throw new UsageException("cannot resume " + dir + ": no usable checkpoint in " + checkpoints + ": "
+                + String.join("; ", passedOver));
     }
 }

@@ -5,7 +5,6 @@ import dev.gradclip.cli.ThresholdRace.Entry;
 import dev.gradclip.cli.run.Evidence;
 import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
-import dev.gradclip.cli.run.Progress;
 import dev.gradclip.cli.run.RunPlan;
 import dev.gradclip.cli.run.RunResult;
 import dev.gradclip.cli.run.Trainer;
@@ -135,8 +134,8 @@ public final class SuggestCommand implements Callable<Integer> {
         if (firstSteps > fullSteps) {
             throw new UsageException("--race-steps (" + firstSteps + ") must be at most --steps (" + fullSteps + ")");
         }
-        OutputFolder folder = OutputFolder.prepare(output.folder("suggest"));
-        Trainer trainer = new Trainer(output.noProgress ? Progress.none() : Progress.bar(spec.commandLine().getErr()));
+        OutputFolder folder = output.prepare("suggest");
+        Trainer trainer = new Trainer(output.progress(spec.commandLine().getErr()));
 
         // 1. the probe
         RunResult probe;

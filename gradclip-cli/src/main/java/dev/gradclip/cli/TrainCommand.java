@@ -85,8 +85,12 @@ public final class TrainCommand implements Callable<Integer> {
         OptimizerSpec o = Specs.optimizer(optimizer, t);
         TaskSettings settings = taskOptions.settings(t, seed);
         RunControl control = faults.control(seed, options, from);
-        OutputFolder folder = OutputFolder.prepare(output.folder("train"));
-        Progress.Factory progress = output.noProgress ? Progress.none() : Progress.bar(spec.commandLine().getErr());
+        // a resumed run continues in its folder; a new one needs a folder free of other runs
+        OutputFolder folder = from != null ? OutputFolder.existing(output.folder("train")) : output.prepare("train");
+        if (from == null && control.checkpointing()) {
+            control.named(folder.newRunId());
+        }
+        Progress.Factory progress = output.progress(spec.commandLine().getErr());
         RunResult r;
         try {
             r = new Trainer(progress).train(new RunPlan(c.label(), t, settings, c, o), folder, control);

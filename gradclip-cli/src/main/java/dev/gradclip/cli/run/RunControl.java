@@ -33,6 +33,9 @@ public final class RunControl {
     /** The sub-folder of a run's folder that holds its checkpoints. */
     public static final String CHECKPOINTS = "checkpoints";
 
+    /** The checkpoint section naming the run (the id in its folder's {@value OutputFolder#RUN_ID}). */
+    public static final String RUN = "run";
+
     private static final String PROGRESS = "progress";
     private static final String FAULTS = "faults";
 
@@ -44,6 +47,7 @@ public final class RunControl {
     private CheckpointStore store;
     private FaultInjectingClipper injecting;
     private long lastSaved = -1;
+    private String runId;
 
     private RunControl(int every, FaultInjector injector, List<String> options, CheckpointStore.Loaded resume) {
         this.every = every;
@@ -94,6 +98,26 @@ public final class RunControl {
         } catch (IOException e) {
             throw new IllegalArgumentException("the checkpoint's options cannot be read: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Names the run, so that its checkpoints carry the id its folder records: a resume uses only
+     * checkpoints of the run in the folder.
+     *
+     * @param id the run's id ({@link OutputFolder#newRunId()}), or {@code null}
+     * @return this control
+     */
+    public RunControl named(String id) {
+        this.runId = id;
+        return this;
+    }
+
+    /**
+     * @param checkpoint a checkpoint
+     * @return the id of the run that wrote it, or {@code null} when it names none (an older gradclip)
+     */
+    public static String runOf(Checkpoint checkpoint) {
+        return checkpoint.hasSection(RUN) ? checkpoint.sectionText(RUN).strip() : null;
     }
 
     /** @return whether checkpoints are written */
@@ -223,6 +247,9 @@ public final class RunControl {
                 .section(Checkpoint.METRICS, ByteBuffer.allocate(16).putLong(bytes).putLong(step).array());
         if (injector != null) {
             b.section(FAULTS, tally.saveState());
+        }
+        if (runId != null) {
+            b.section(RUN, runId);
         }
         try {
             store.save(b.build());

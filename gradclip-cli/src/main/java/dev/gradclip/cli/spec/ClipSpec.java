@@ -106,7 +106,20 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
                     return m;
                 }
             }
-            throw new IllegalArgumentException("unknown clip spec '" + spec + "': '" + name + "' is not a method"
+            List<String> names = new ArrayList<>();
+            for (Method m : values()) {
+                names.add(m.specName);
+            }
+            int eq = name.indexOf('=');
+            String hint;
+            if (eq > 0 && names.contains(name.substring(0, eq))) {
+                hint = "; did you mean '" + spec.replaceFirst("=", ":") + "'?";
+            } else {
+                String near = dev.gradclip.cli.NearMiss.closest(name, names);
+                hint = near == null ? "" : "; did you mean '" + spec.replaceFirst(java.util.regex.Pattern.quote(name),
+                        java.util.regex.Matcher.quoteReplacement(near)) + "'?";
+            }
+            throw new IllegalArgumentException("unknown clip spec '" + spec + "': '" + name + "' is not a method" + hint
                     + " (known: none, value:C, norm:C, group-norm:C, global-norm:C[,p=P], agc:LAMBDA, autoclip[:P],"
                     + " zclip[:z=Z,alpha=A,max=M|none], adagc, spike-guard; suffixes +spike-guard, +throw-nonfinite,"
                     + " +skip-nonfinite, +zero-nonfinite, +propagate-nonfinite)");
@@ -199,8 +212,10 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
             case "propagate-nonfinite":
                 return NonFinitePolicy.PROPAGATE;
             default:
-                throw new IllegalArgumentException("clip spec '" + spec + "': unknown policy '" + name
-                        + "' (known: throw-nonfinite, skip-nonfinite, zero-nonfinite, propagate-nonfinite)");
+                throw new IllegalArgumentException("clip spec '" + spec + "': unknown policy '" + name + "'"
+                        + dev.gradclip.cli.NearMiss.hint(name, List.of("throw-nonfinite", "skip-nonfinite",
+                                "zero-nonfinite", "propagate-nonfinite", "spike-guard"))
+                        + " (known: throw-nonfinite, skip-nonfinite, zero-nonfinite, propagate-nonfinite)");
         }
     }
 

@@ -61,7 +61,8 @@ public record OptimizerSpec(String text, String name, SpecParameters parameters)
         String name = (colon < 0 ? spec : spec.substring(0, colon)).trim().toLowerCase(Locale.ROOT);
         String args = colon < 0 ? "" : spec.substring(colon + 1).trim();
         if (!NAMES.contains(name)) {
-            throw new IllegalArgumentException("unknown optimizer spec '" + spec + "' (known: sgd:lr=η,"
+            throw new IllegalArgumentException("unknown optimizer spec '" + spec + "'"
+                    + dev.gradclip.cli.NearMiss.hint(name, NAMES) + " (known: sgd:lr=η,"
                     + " momentum:lr=η,beta=μ, nesterov:lr=η,beta=μ, rmsprop:lr=η, adam:lr=η, adamw:lr=η,wd=λ)");
         }
         List<Accepted> accepted = new ArrayList<>(List.of(Accepted.of("lr", Kind.POSITIVE)));

@@ -38,7 +38,8 @@ public final class Tasks {
     public static Task byName(String name) {
         Task t = TASKS.get(name);
         if (t == null) {
-            throw new UsageException("unknown task '" + name + "' (known: " + String.join(", ", names()) + ")");
+            throw new UsageException("unknown task '" + name + "'" + dev.gradclip.cli.NearMiss.hint(name, names())
+                    + " (known: " + String.join(", ", names()) + ")");
         }
         return t;
     }

@@ -22,7 +22,9 @@ import java.util.stream.Stream;
  * <p>Sources: a {@code --text FILE}, or Debian's fortunes ({@code fortunes-min} / {@code fortunes})
  * under {@code /usr/share/games/fortunes}, whose quotes are separated by {@code %} lines (dropped).
  * Files above {@value #MAX_BYTES} bytes, empty ones and ones too short for one training sequence are
- * refused with a clear message; undecodable bytes become U+FFFD.
+ * refused with a clear message. A {@code --text} file must be UTF-8 text: a byte that is not valid
+ * UTF-8, or a control byte other than tab, newline and carriage return (a NUL in a binary file),
+ * is refused naming its offset; in the fortunes, undecodable bytes become U+FFFD.
  *
  * @param ids        the text as ids
  * @param vocabulary the characters of ids {@code 0 .. size-2}; the last id is "any other"
@@ -55,7 +57,7 @@ public record TextCorpus(int[] ids, char[] vocabulary, String source) {
             if (!Files.isRegularFile(text)) {
                 throw new UsageException("--text " + text + " does not exist or is not a file");
             }
-            sb.append(read(text));
+            sb.append(read(text, true));
             source = text.toString();
         } else {
             if (!Files.isDirectory(FORTUNES)) {
@@ -74,7 +76,7 @@ public record TextCorpus(int[] ids, char[] vocabulary, String source) {
                 if (name.endsWith(".dat") || (!name.endsWith(".u8") && files.contains(f.resolveSibling(name + ".u8")))) {
                     continue;
                 }
-                for (String line : read(f).split("\n", -1)) {
+                for (String line : read(f, false).split("\n", -1)) {
                     if (!line.equals("%")) {
                         sb.append(line).append('\n');
                     }
@@ -89,17 +91,73 @@ public record TextCorpus(int[] ids, char[] vocabulary, String source) {
         return of(sb, source);
     }
 
-    private static String read(Path file) {
+    private static String read(Path file, boolean strict) {
         try {
             long size = Files.size(file);
             if (size > MAX_BYTES) {
                 throw new UsageException(file + " has " + size + " bytes; the character model reads at most " + MAX_BYTES);
             }
+            byte[] bytes = Files.readAllBytes(file);
+            if (strict) {
+                checkText(file, bytes);
+            }
             CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
                     .onUnmappableCharacter(CodingErrorAction.REPLACE);
-            return d.decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString().replace("\r\n", "\n");
+            return d.decode(ByteBuffer.wrap(bytes)).toString().replace("\r\n", "\n");
         } catch (IOException e) {
             throw new UsageException("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses bytes that are not UTF-8 text.
+     *
+     * @param file  the file, for the message
+     * @param bytes its content
+     * @throws UsageException naming the offset of the first control byte (other than tab, newline
+     *                        and carriage return) or invalid UTF-8 sequence
+     */
+    static void checkText(Path file, byte[] bytes) {
+        long bad = firstBadByte(bytes);
+        if (bad < 0) {
+            return;
+        }
+        int b = bytes[(int) bad] & 0xff;
+        String what = b < 0x20 || b == 0x7f ? (b == 0 ? "a NUL byte" : "a control byte")
+                : "not valid UTF-8";
+        throw new UsageException(String.format(java.util.Locale.ROOT,
+                "--text %s is not a UTF-8 text file: byte %d (0x%02x) is %s; pass a plain text file", file, bad, b,
+                what));
+    }
+
+    /**
+     * @param bytes a file's content
+     * @return the offset of its first control byte (other than tab, newline and carriage return) or
+     *         first byte of an invalid UTF-8 sequence, or -1 when it is UTF-8 text
+     */
+    static long firstBadByte(byte[] bytes) {
+        long control = -1;
+        for (int i = 0; i < bytes.length; i++) {
+            int b = bytes[i] & 0xff;
+            if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f) {
+                control = i;
+                break;
+            }
+        }
+        CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes, 0, control < 0 ? bytes.length : (int) control);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(8192);
+        while (true) {
+            java.nio.charset.CoderResult r = d.decode(in, out, true);
+            if (r.isError()) {
+                return in.position();
+            }
+            if (r.isOverflow()) {
+                out.clear();
+                continue;
+            }
+            return control; // UTF-8 keeps no state to flush
         }
     }
 
