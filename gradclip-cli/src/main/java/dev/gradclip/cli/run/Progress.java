@@ -2,6 +2,9 @@ package dev.gradclip.cli.run;
 
 import java.io.PrintWriter;
 import java.util.Locale;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
 
 /**
  * Live progress of a training run on the error stream: on a terminal a bar with the current loss,
@@ -64,42 +67,51 @@ public interface Progress extends AutoCloseable {
      */
     static Factory bar(PrintWriter err, int columns) {
         int width = Math.max(20, columns - 1);
-        return (name, steps) -> new Progress() {
-            private final long start = System.nanoTime();
-            private long lastDraw;
-            private long step;
-            private double loss = Double.NaN;
-
-            @Override
-            public void update(long s, double l) {
-                step = s;
-                loss = l;
-                long now = System.nanoTime();
-                if (now - lastDraw >= 200_000_000L) {
-                    lastDraw = now;
-                    draw();
+        return (name, steps) -> {
+            // me.tongfei's progressbar keeps the state, the refresh thread and the redraw; the line is
+            // drawn by barLine, which fits the terminal and keeps the loss when the screen is narrow
+            ProgressBar bar = new ProgressBarBuilder()
+                    .setTaskName(name)
+                    .setInitialMax(steps)
+                    .setUpdateIntervalMillis(200)
+                    .setMaxRenderedLength(width)
+                    .setRenderer((state, max) -> barLine(state.getTaskName(), state.getCurrent(), state.getMax(),
+                            parseLoss(state.getExtraMessage()), state.getElapsedAfterStart().toMillis() / 1e3,
+                            Math.min(max, width)))
+                    .setConsumer(new DelegatingProgressBarConsumer(line -> {
+                        synchronized (err) {
+                            err.print('\r');
+                            err.print(line);
+                            err.print(" ".repeat(Math.max(0, width - line.length())));
+                            err.flush();
+                        }
+                    }, width))
+                    .build();
+            return new Progress() {
+                @Override
+                public void update(long step, double loss) {
+                    bar.stepTo(step);
+                    bar.setExtraMessage(Double.toString(loss));
                 }
-            }
 
-            private void draw() {
-                String line = barLine(name, step, steps, loss, (System.nanoTime() - start) / 1e9, width);
-                synchronized (err) {
-                    err.print('\r');
-                    err.print(line);
-                    err.print(" ".repeat(width - line.length()));
-                    err.flush();
+                @Override
+                public void close() {
+                    bar.close();
+                    synchronized (err) {
+                        err.println();
+                        err.flush();
+                    }
                 }
-            }
-
-            @Override
-            public void close() {
-                draw();
-                synchronized (err) {
-                    err.println();
-                    err.flush();
-                }
-            }
+            };
         };
+    }
+
+    private static double parseLoss(String text) {
+        try {
+            return text == null || text.isEmpty() ? Double.NaN : Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 
     /**
