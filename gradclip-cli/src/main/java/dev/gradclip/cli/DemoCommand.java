@@ -76,7 +76,7 @@ public final class DemoCommand implements Callable<Integer> {
             "adding", 10, 3000, List.of(
                     new Method("no clipping", "none+propagate-nonfinite", "sgd:lr=0.05"),
                     new Method("fixed threshold", "global-norm:0.1", "sgd:lr=0.05"),
-                    new Method("automatic threshold", "autoclip", "sgd:lr=0.05")));
+                    new Method("automatic threshold", "zclip", "sgd:lr=0.05")));
 
     /** The real-data panel: Fashion-MNIST at ten times the best unclipped learning rate. */
     static final Panel REAL_DATA = new Panel(
@@ -85,7 +85,7 @@ public final class DemoCommand implements Callable<Integer> {
             "fashion-mnist", null, 600, List.of(
                     new Method("no clipping, lr 1", "none+propagate-nonfinite", "sgd:lr=1"),
                     new Method("fixed threshold, lr 1", "global-norm:0.1", "sgd:lr=1"),
-                    new Method("automatic threshold, lr 1", "adagc", "sgd:lr=1"),
+                    new Method("automatic threshold, lr 1", "zclip", "sgd:lr=1"),
                     new Method("no clipping, best lr 0.1", "none+propagate-nonfinite", "sgd:lr=0.1")));
 
     @Spec
