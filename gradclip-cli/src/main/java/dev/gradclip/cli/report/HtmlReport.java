@@ -3,6 +3,7 @@ package dev.gradclip.cli.report;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gradclip.cli.UsageException;
 import dev.gradclip.cli.run.Json;
+import dev.gradclip.cli.run.LayerHealth;
 import dev.gradclip.cli.run.MetricsWriter;
 import dev.gradclip.cli.run.OutputFolder;
 import dev.gradclip.cli.run.Trainer;
@@ -145,10 +146,19 @@ public final class HtmlReport {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("title", title);
         List<Object> runData = new ArrayList<>();
+        int heatMaps = 0;
         for (int i = 0; i < runs.size(); i++) {
-            runData.add(runData(runs.get(i), i < MAX_HEAT_MAPS));
+            RunSeries r = runs.get(i);
+            LayerHealth h = new LayerHealth(r.layers(), r.layerNorms(), r.steps().length);
+            boolean named = !h.exploding().isEmpty() || !h.vanishing().isEmpty();
+            boolean heat = heatMaps < MAX_HEAT_MAPS || named && heatMaps < 3 * MAX_HEAT_MAPS;
+            heatMaps += heat ? 1 : 0;
+            runData.add(runData(r, i, heat));
         }
         data.put("runs", runData);
+        data.put("bands", bands(runs));
+        data.put("exploding_growth", LayerHealth.EXPLODING_GROWTH);
+        data.put("vanishing_relative", LayerHealth.VANISHING_RELATIVE);
         data.put("rows", rows);
         data.put("verdict", verdict);
         // "<" only occurs inside JSON strings, where \u003c means the same: no "</script>" can close the block
@@ -170,43 +180,121 @@ public final class HtmlReport {
         return out.toString();
     }
 
-    private static Map<String, Object> runData(RunSeries r, boolean heat) {
+    private static Map<String, Object> runData(RunSeries r, int index, boolean heat) {
         int n = r.steps().length;
         int stride = Math.max(1, (n + MAX_POINTS - 1) / MAX_POINTS);
+        int window = smoothingWindow(n);
+        double[] smooth = smoothLog(r.loss(), window);
         List<Long> steps = new ArrayList<>();
         List<Double> loss = new ArrayList<>();
+        List<Double> lossSmooth = new ArrayList<>();
         List<Double> grad = new ArrayList<>();
+        List<Double> after = new ArrayList<>();
         List<Double> thr = new ArrayList<>();
+        List<Double> lr = new ArrayList<>();
         boolean anyThreshold = false;
-        for (int i = 0; i < n; i += stride) {
-            add(i, r, steps, loss, grad, thr);
+        for (int i = 0; i < n; i++) {
             anyThreshold |= Double.isFinite(r.threshold()[i]);
         }
-        if (n > 0 && (n - 1) % stride != 0) {
-            add(n - 1, r, steps, loss, grad, thr);
+        for (int i = 0; i < n; i = i + stride < n || i == n - 1 ? i + stride : n - 1) {
+            steps.add(r.steps()[i]);
+            loss.add(positiveOrNull(r.loss()[i]));
+            lossSmooth.add(positiveOrNull(smooth[i]));
+            grad.add(positiveOrNull(r.gradNorm()[i]));
+            after.add(positiveOrNull(r.clippedNorm()[i]));
+            thr.add(positiveOrNull(r.threshold()[i]));
+            if (r.lr() != null) {
+                lr.add(finiteOrNull(r.lr()[i]));
+            }
+        }
+        List<List<Object>> eval = new ArrayList<>();
+        List<Long> nonFinite = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (Double.isFinite(r.eval()[i])) {
+                eval.add(List.of(r.steps()[i], r.eval()[i]));
+            }
+            // written as null: a NaN or infinite gradient norm or loss
+            if (!Double.isFinite(r.gradNorm()[i]) || !Double.isFinite(r.loss()[i])) {
+                nonFinite.add(r.steps()[i]);
+            }
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", r.name());
+        m.put("anchor", "run-" + (index + 1));
         m.put("summary", r.summary());
         m.put("step", steps);
         m.put("loss", loss);
+        m.put("loss_smooth", lossSmooth);
+        m.put("smoothing", window);
+        m.put("eval", eval);
+        m.put("eval_metric", r.summary() != null ? r.summary().path("eval").path("metric").asText("eval") : "eval");
         m.put("grad_norm", grad);
+        m.put("clipped_norm", after);
         m.put("threshold", anyThreshold ? thr : null);
-        m.put("clipped", markers(r, r.clipped()));
+        m.put("lr", r.lr() != null ? lr : null);
+        m.put("clip_fraction", clipFraction(r));
+        m.put("clipped_count", count(r.clipped()));
         m.put("skipped", markers(r, r.skipped()));
+        m.put("skipped_count", count(r.skipped()));
+        m.put("non_finite", nonFinite);
         m.put("layers", r.layers());
+        LayerHealth health = new LayerHealth(r.layers(), r.layerNorms(), n);
+        m.put("reference", finiteOrNull(health.reference()));
+        m.put("exploding", health.exploding());
+        m.put("vanishing", health.vanishing());
+        m.put("explosion_window", LayerHealth.window(n));
         if (heat && n > 0 && !r.layers().isEmpty()) {
-            m.put("heat", heat(r));
+            m.put("heat", heat(r, health.reference()));
         }
         return m;
     }
 
-    private static void add(int i, RunSeries r, List<Long> steps, List<Double> loss, List<Double> grad,
-            List<Double> thr) {
-        steps.add(r.steps()[i]);
-        loss.add(positiveOrNull(r.loss()[i]));
-        grad.add(positiveOrNull(r.gradNorm()[i]));
-        thr.add(positiveOrNull(r.threshold()[i]));
+    /** The window of the smoothed loss: a fiftieth of the run, at least 1 step. */
+    static int smoothingWindow(int n) {
+        return Math.max(1, n / 50);
+    }
+
+    /** A trailing geometric mean over {@code window} steps of the finite positive values; NaN where none. */
+    static double[] smoothLog(double[] v, int window) {
+        double[] out = new double[v.length];
+        double sum = 0;
+        int count = 0;
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] > 0 && Double.isFinite(v[i])) {
+                sum += Math.log(v[i]);
+                count++;
+            }
+            if (i >= window && v[i - window] > 0 && Double.isFinite(v[i - window])) {
+                sum -= Math.log(v[i - window]);
+                count--;
+            }
+            out[i] = count > 0 ? Math.exp(sum / count) : Double.NaN;
+        }
+        return out;
+    }
+
+    /** The fraction of steps clipped in each of about 60 windows: {@code [first step, last step, fraction]}. */
+    private static List<List<Object>> clipFraction(RunSeries r) {
+        int n = r.steps().length;
+        int w = Math.max(1, (n + 59) / 60);
+        List<List<Object>> out = new ArrayList<>();
+        for (int from = 0; from < n; from += w) {
+            int to = Math.min(n, from + w);
+            int c = 0;
+            for (int i = from; i < to; i++) {
+                c += r.clipped()[i] ? 1 : 0;
+            }
+            out.add(List.of(r.steps()[from], r.steps()[to - 1], Math.round(1000.0 * c / (to - from)) / 1000.0, c));
+        }
+        return out;
+    }
+
+    private static int count(boolean[] flags) {
+        int c = 0;
+        for (boolean f : flags) {
+            c += f ? 1 : 0;
+        }
+        return c;
     }
 
     /** Log axes cannot show 0, negatives or non-finite values: those become gaps. */
@@ -214,11 +302,12 @@ public final class HtmlReport {
         return v > 0 && Double.isFinite(v) ? v : null;
     }
 
+    private static Double finiteOrNull(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
     private static List<List<Object>> markers(RunSeries r, boolean[] flags) {
-        int count = 0;
-        for (boolean f : flags) {
-            count += f ? 1 : 0;
-        }
+        int count = count(flags);
         int stride = Math.max(1, (count + MAX_POINTS - 1) / MAX_POINTS);
         List<List<Object>> out = new ArrayList<>();
         int seen = 0;
@@ -232,24 +321,23 @@ public final class HtmlReport {
     }
 
     /**
-     * The heat map: columns are buckets of consecutive steps, rows are layers, and a cell holds the
-     * mean of log10 of the layer's norm over the bucket (a geometric mean), or is listed as
-     * non-finite when any norm in it is.
+     * The heat map: columns are buckets of consecutive steps, rows are layers, and a cell holds
+     * log10 of the layer's median norm over the bucket relative to the run's reference norm (see
+     * {@link LayerHealth}), or is listed as non-finite when any norm in it is. A zero norm is -99.
      */
-    private static Map<String, Object> heat(RunSeries r) {
+    private static Map<String, Object> heat(RunSeries r, double reference) {
         int n = r.steps().length;
         int buckets = Math.min(n, MAX_BUCKETS);
+        double ref = reference > 0 ? reference : 1.0;
         List<Long> columns = new ArrayList<>();
         List<List<Object>> cells = new ArrayList<>();
         List<List<Object>> nonFinite = new ArrayList<>();
-        double min = Double.POSITIVE_INFINITY;
-        double max = Double.NEGATIVE_INFINITY;
         for (int b = 0; b < buckets; b++) {
             int from = (int) ((long) b * n / buckets);
             int to = (int) ((long) (b + 1) * n / buckets);
             columns.add(r.steps()[from]);
             for (int l = 0; l < r.layers().size(); l++) {
-                double sum = 0;
+                double[] vals = new double[to - from];
                 int count = 0;
                 boolean bad = false;
                 for (int s = from; s < to; s++) {
@@ -257,18 +345,16 @@ public final class HtmlReport {
                     if (!Double.isFinite(v)) {
                         bad |= !Double.isNaN(v) || !isMissing(r, s);
                     } else {
-                        // a zero norm is drawn at the floor of the scale rather than at -infinity
-                        sum += Math.log10(Math.max(v, 1e-30));
-                        count++;
+                        vals[count++] = v;
                     }
                 }
                 if (bad) {
                     nonFinite.add(List.of(b, l, 0));
                 } else if (count > 0) {
-                    double v = sum / count;
-                    min = Math.min(min, v);
-                    max = Math.max(max, v);
-                    cells.add(List.of(b, l, Math.round(v * 1000) / 1000.0));
+                    java.util.Arrays.sort(vals, 0, count);
+                    double med = count % 2 == 1 ? vals[count / 2] : 0.5 * (vals[count / 2 - 1] + vals[count / 2]);
+                    double v = med > 0 ? Math.log10(med / ref) : -99;
+                    cells.add(List.of(b, l, Math.round(v * 100) / 100.0));
                 }
             }
         }
@@ -276,9 +362,129 @@ public final class HtmlReport {
         m.put("columns", columns);
         m.put("cells", cells);
         m.put("non_finite", nonFinite);
-        m.put("min", Double.isFinite(min) ? Math.floor(min) : 0);
-        m.put("max", Double.isFinite(max) ? Math.ceil(max) : 1);
         return m;
+    }
+
+    /**
+     * The runs grouped by task, then by clip spec (and optimizer, when a task's runs use several):
+     * per group, the median and range over its seeds of the smoothed loss, the pre-clip gradient norm
+     * (smoothed the same way) and the held-out metric, with its outcome counts.
+     */
+    private static List<Object> bands(List<RunSeries> runs) {
+        Map<String, Map<String, List<RunSeries>>> byTask = new LinkedHashMap<>();
+        for (RunSeries r : runs) {
+            JsonNode s = r.summary();
+            String task = s != null ? s.path("task").asText("") : "";
+            String clip = s != null ? s.path("clip").asText(r.name()) : r.name();
+            String opt = s != null ? s.path("optimizer").asText("") : "";
+            byTask.computeIfAbsent(task, k -> new LinkedHashMap<>()).computeIfAbsent(clip + "\u0000" + opt,
+                    k -> new ArrayList<>()).add(r);
+        }
+        List<Object> out = new ArrayList<>();
+        for (Map.Entry<String, Map<String, List<RunSeries>>> t : byTask.entrySet()) {
+            boolean several = t.getValue().values().stream().anyMatch(g -> g.size() > 1);
+            if (!several) {
+                continue;
+            }
+            java.util.Set<String> clips = new java.util.HashSet<>();
+            boolean clipRepeats = false;
+            for (String key : t.getValue().keySet()) {
+                clipRepeats |= !clips.add(key.substring(0, key.indexOf('\u0000')));
+            }
+            List<Object> groups = new ArrayList<>();
+            for (Map.Entry<String, List<RunSeries>> g : t.getValue().entrySet()) {
+                String[] parts = g.getKey().split("\u0000", -1);
+                String label = parts[0] + (clipRepeats && !parts[1].isEmpty() ? " (" + parts[1] + ")" : "");
+                groups.add(band(label, g.getValue(), runs));
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("task", t.getKey());
+            m.put("groups", groups);
+            out.add(m);
+        }
+        return out;
+    }
+
+    private static Map<String, Object> band(String label, List<RunSeries> group, List<RunSeries> all) {
+        int n = 0;
+        for (RunSeries r : group) {
+            n = Math.max(n, r.steps().length);
+        }
+        int window = smoothingWindow(n);
+        List<double[]> losses = new ArrayList<>();
+        List<double[]> norms = new ArrayList<>();
+        for (RunSeries r : group) {
+            losses.add(smoothLog(r.loss(), window));
+            norms.add(smoothLog(r.gradNorm(), window));
+        }
+        int stride = Math.max(1, (n + MAX_POINTS - 1) / MAX_POINTS);
+        List<Long> steps = new ArrayList<>();
+        List<List<Double>> loss = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        List<List<Double>> norm = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        RunSeries longest = group.stream().filter(r -> r.steps().length == group.stream()
+                .mapToInt(x -> x.steps().length).max().orElse(0)).findFirst().orElseThrow();
+        for (int i = 0; i < n; i = i + stride < n || i == n - 1 ? i + stride : n - 1) {
+            steps.add(longest.steps()[i]);
+            addStats(losses, i, loss);
+            addStats(norms, i, norm);
+        }
+        List<List<Object>> eval = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            List<Double> v = new ArrayList<>();
+            for (RunSeries r : group) {
+                if (i < r.eval().length && Double.isFinite(r.eval()[i])) {
+                    v.add(r.eval()[i]);
+                }
+            }
+            if (!v.isEmpty()) {
+                v.sort(null);
+                eval.add(List.of(longest.steps()[i], median(v), v.get(0), v.get(v.size() - 1), v.size()));
+            }
+        }
+        Map<String, Integer> outcomes = new LinkedHashMap<>();
+        List<List<Object>> diverged = new ArrayList<>();
+        List<String> anchors = new ArrayList<>();
+        for (RunSeries r : group) {
+            String o = r.summary() != null ? r.summary().path("outcome").asText("") : "";
+            if (!o.isEmpty()) {
+                outcomes.merge(o, 1, Integer::sum);
+            }
+            if ("diverged".equals(o) && r.steps().length > 0) {
+                diverged.add(List.of(r.steps()[r.steps().length - 1], r.name()));
+            }
+            anchors.add("run-" + (all.indexOf(r) + 1));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("label", label);
+        m.put("runs", group.size());
+        m.put("outcomes", outcomes);
+        m.put("anchors", anchors);
+        m.put("smoothing", window);
+        m.put("step", steps);
+        m.put("loss", loss);
+        m.put("grad_norm", norm);
+        m.put("eval", eval);
+        m.put("diverged", diverged);
+        return m;
+    }
+
+    /** Appends the median, minimum and maximum over the series that have a positive value at index i. */
+    private static void addStats(List<double[]> series, int i, List<List<Double>> out) {
+        List<Double> v = new ArrayList<>();
+        for (double[] a : series) {
+            if (i < a.length && a[i] > 0 && Double.isFinite(a[i])) {
+                v.add(a[i]);
+            }
+        }
+        v.sort(null);
+        out.get(0).add(v.isEmpty() ? null : median(v));
+        out.get(1).add(v.isEmpty() ? null : v.get(0));
+        out.get(2).add(v.isEmpty() ? null : v.get(v.size() - 1));
+    }
+
+    private static double median(List<Double> sorted) {
+        int k = sorted.size();
+        return k % 2 == 1 ? sorted.get(k / 2) : 0.5 * (sorted.get(k / 2 - 1) + sorted.get(k / 2));
     }
 
     /** A NaN layer norm at a step whose gradient norm is finite means the layer was not recorded. */

@@ -26,14 +26,18 @@ import java.util.Map;
  * @param steps      step numbers
  * @param loss       loss per step (NaN for {@code null})
  * @param gradNorm   pre-clip gradient norm per step
+ * @param clippedNorm gradient norm after clipping per step
  * @param threshold  threshold per step (NaN when the method has none)
  * @param clipped    whether each step was clipped
  * @param skipped    whether each step was skipped
  * @param layers     layer names
  * @param layerNorms {@code layerNorms[l][s]}: layer l's gradient norm at step s
+ * @param eval       the held-out metric per step (NaN on steps not evaluated)
+ * @param lr         the learning rate per step, or {@code null} when the metrics do not carry {@code lr}
  */
 public record RunSeries(String name, JsonNode summary, long[] steps, double[] loss, double[] gradNorm,
-        double[] threshold, boolean[] clipped, boolean[] skipped, List<String> layers, double[][] layerNorms) {
+        double[] clippedNorm, double[] threshold, boolean[] clipped, boolean[] skipped, List<String> layers,
+        double[][] layerNorms, double[] eval, double[] lr) {
 
     /**
      * Reads a run folder.
@@ -79,6 +83,10 @@ public record RunSeries(String name, JsonNode summary, long[] steps, double[] lo
         double[] loss = new double[n];
         double[] grad = new double[n];
         double[] thr = new double[n];
+        double[] after = new double[n];
+        double[] eval = new double[n];
+        double[] lr = new double[n];
+        boolean anyLr = false;
         boolean[] clipped = new boolean[n];
         boolean[] skipped = new boolean[n];
         Map<String, double[]> layerMap = new LinkedHashMap<>();
@@ -88,6 +96,10 @@ public record RunSeries(String name, JsonNode summary, long[] steps, double[] lo
             loss[i] = Json.number(row.get("loss"));
             grad[i] = Json.number(row.get("grad_norm"));
             thr[i] = Json.number(row.get("threshold"));
+            after[i] = Json.number(row.get("clipped_norm"));
+            eval[i] = row.has("eval") ? Json.number(row.get("eval")) : Double.NaN;
+            anyLr |= row.has("lr");
+            lr[i] = row.has("lr") ? Json.number(row.get("lr")) : Double.NaN;
             clipped[i] = row.path("clipped").asBoolean(false);
             skipped[i] = row.path("skipped").asBoolean(false);
             JsonNode ln = row.get("layer_norms");
@@ -105,8 +117,8 @@ public record RunSeries(String name, JsonNode summary, long[] steps, double[] lo
         }
         String name = summary != null && summary.hasNonNull("name") ? summary.get("name").asText()
                 : dir.toAbsolutePath().normalize().getFileName().toString();
-        return new RunSeries(name, summary, steps, loss, grad, thr, clipped, skipped,
-                List.copyOf(layerMap.keySet()), layerMap.values().toArray(new double[0][]));
+        return new RunSeries(name, summary, steps, loss, grad, after, thr, clipped, skipped,
+                List.copyOf(layerMap.keySet()), layerMap.values().toArray(new double[0][]), eval, anyLr ? lr : null);
     }
 
     private static String oneLine(Exception e) {
