@@ -17,7 +17,8 @@ import java.util.TreeMap;
  *
  * <p>Each step's row holds {@code step}, {@code loss}, {@code grad_norm} (pre-clip),
  * {@code clipped_norm}, {@code coef}, {@code threshold}, {@code clipped}, {@code skipped}, the task's
- * extras (e.g. {@code x}), {@code layer_norms}, and on the {@value #EVALUATIONS} evenly spaced steps
+ * extras (e.g. {@code x}), {@code lr} (the learning rate the optimizer's schedule gives the step),
+ * {@code layer_norms}, and on the {@value #EVALUATIONS} evenly spaced steps
  * that are evaluated (the last one included) {@code eval}, the task's held-out metric; non-finite
  * numbers are written as {@code null}. The run stops early only when its loss is non-finite. Under
  * {@code +throw-nonfinite} a non-finite gradient ends the run: the metrics so far and a summary with
@@ -70,6 +71,8 @@ public final class Trainer {
         int window = Math.max(1, plan.task().defaults().lossWindow());
         int evalEvery = Math.max(1, steps / EVALUATIONS);
         Evaluation last = null;
+        dev.gradclip.Schedule lr = plan.optimizer().schedule(
+                plan.optimizer().learningRate(plan.task().defaults().learningRate()), steps);
         RunProgress p = null;
         List<String> layers;
         String error = null;
@@ -101,7 +104,9 @@ public final class Trainer {
                     }
                     double eval = e == null ? Double.NaN : e.value();
                     p.record(r.loss(), rep.normBefore(), r.layerNorms(), rep.clipped(), rep.skipped(), eval);
-                    metrics.write(row(s, r, layers, e));
+                    // the schedule advances with applied steps only: this step's rate
+                    long applied = (s - 1) - (p.skipped - (rep.skipped() ? 1 : 0));
+                    metrics.write(row(s, r, layers, e, lr.valueAt(applied)));
                     bar.update(s, r.loss());
                     if (!finite) {
                         p.diverged = true;
@@ -155,7 +160,8 @@ public final class Trainer {
         return result;
     }
 
-    private static Map<String, Object> row(long step, StepResult r, List<String> layers, Evaluation eval) {
+    private static Map<String, Object> row(long step, StepResult r, List<String> layers, Evaluation eval,
+            double learningRate) {
         ClipReport rep = r.report();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", step);
@@ -165,6 +171,7 @@ public final class Trainer {
         m.put("coef", rep.coefficient());
         m.put("threshold", rep.threshold());
         m.put("clipped", rep.clipped());
+        m.put("lr", learningRate);
         m.put("skipped", rep.skipped());
         new TreeMap<>(r.extras()).forEach(m::put);
         Map<String, Object> ln = new LinkedHashMap<>();
