@@ -58,7 +58,7 @@ public final class LabCommand implements Callable<Integer> {
     static final List<Workload> WORKLOADS = List.of(
             new Workload("adding-T10", "adding", 10, "sgd:lr=0.05", 3000,
                     "adding problem, T = 10, 50-unit tanh RNN, weights N(0, 0.3^2), batch 20, SGD lr 0.05"),
-            new Workload("adding-T20", "adding", 20, "sgd:lr=0.05", 3000,
+            new Workload("adding-T20", "adding", 20, "sgd:lr=0.05", 10000,
                     "adding problem, T = 20, 50-unit tanh RNN, weights N(0, 0.3^2), batch 20, SGD lr 0.05"),
             new Workload("fashion-mnist-lr1", "fashion-mnist", null, "sgd:lr=1", 600,
                     "Fashion-MNIST, 784-128-10 ReLU MLP, batch 64, SGD lr 1 (the best unclipped lr is 0.1)"),
