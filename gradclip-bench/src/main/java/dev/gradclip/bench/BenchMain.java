@@ -44,7 +44,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measures gradclip against the memory bandwidth of this machine, in one run: streaming read and"
             + " copy bandwidth, global-norm clipping on both kernels (1M, 16M, 64M floats; one tensor and"
-            + " 200), the under-threshold step, value clipping, AGC, and gradclip on DJL NDArrays against the"
+            + " 200), the under-threshold step, value clipping, AGC, the clipped optimizer step fused and unfused"
+            + " against the step alone (Adam and SGD, 16M floats), and gradclip on DJL NDArrays against the"
             + " same clip composed from libtorch ops. Each row runs in its own JVM; GB/s"
             + " counts the bytes the operation must move (a read pass 4 bytes per float, a read and write"
             + " pass 8) over the best measurement iteration."},
@@ -196,6 +197,23 @@ public final class BenchMain implements Callable<Integer> {
                 }
             }
         }
+        List<FusedStep> fusedSteps = new ArrayList<>();
+        if (only == null || "fused".contains(only) || only.contains("fused")) {
+            int floats = mode == BenchPlan.Mode.SMOKE ? BenchPlan.M1 / 4 : BenchPlan.M16;
+            int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : mode == BenchPlan.Mode.QUICK ? 12 : 30;
+            stderr.printf(Locale.ROOT, "[fused] step alone / clipped step fused / unfused interleaved, %s floats, Adam"
+                    + " and SGD ... ", floats(floats));
+            stderr.flush();
+            try {
+                fusedSteps.addAll(fusedSteps(floats, rounds, mode == BenchPlan.Mode.SMOKE));
+                stderr.printf(Locale.ROOT, "fused / step alone %s%n", String.join(", ", fusedSteps.stream()
+                        .map(f -> String.format(Locale.ROOT, "%s %.2f", f.optimizer(), f.fused()[0])).toList()));
+            } catch (IOException | RuntimeException e) {
+                stderr.println("failed");
+                stderr.println("gradclip bench: fused-step measurement failed: " + rootMessage(e));
+                return 1;
+            }
+        }
         List<DjlPaired> djlPaired = new ArrayList<>();
         if (mode != BenchPlan.Mode.SMOKE && (only == null || only.contains("djl") || DJL_ROWS.stream().anyMatch(
                 r -> r.contains(only)))) {
@@ -247,6 +265,7 @@ public final class BenchMain implements Callable<Integer> {
         }
         printTable(table, measured, bandwidth, copy, results, (System.nanoTime() - start) / 1e9);
         printPaired(table, paired);
+        printFusedSteps(table, fusedSteps);
         printDjlPaired(table, djlPaired);
         ObjectNode doc = toJson(bandwidth, copy, results, mode);
         ArrayNode pairedJson = doc.putArray("paired");
@@ -260,6 +279,26 @@ public final class BenchMain implements Callable<Integer> {
             o.put("under_threshold_ms", round(p.checkMillis(), 4));
             o.put("clip_fraction_of_read", round(p.clipFraction(), 4));
             o.put("under_threshold_read_passes", round(p.checkMillis() / p.readMillis(), 4));
+        }
+        ArrayNode fusedJson = doc.putArray("fused_step");
+        for (FusedStep f : fusedSteps) {
+            ObjectNode o = fusedJson.addObject();
+            o.put("optimizer", f.optimizer());
+            o.put("floats", f.floats());
+            o.put("tensors", 1);
+            o.put("kernel", "simd");
+            o.put("step_best_ms", round(f.best()[0], 4));
+            o.put("fused_best_ms", round(f.best()[1], 4));
+            o.put("unfused_best_ms", round(f.best()[2], 4));
+            o.put("fused_ratio_median", round(f.fused()[0], 4));
+            o.put("fused_ratio_q1", round(f.fused()[1], 4));
+            o.put("fused_ratio_q3", round(f.fused()[2], 4));
+            o.put("unfused_ratio_median", round(f.unfused()[0], 4));
+            o.put("unfused_ratio_q1", round(f.unfused()[1], 4));
+            o.put("unfused_ratio_q3", round(f.unfused()[2], 4));
+            o.put("fused_bytes_ratio", round(f.fusedBytesRatio(), 4));
+            o.put("unfused_bytes_ratio", round(f.unfusedBytesRatio(), 4));
+            o.put("target", f.target());
         }
         ArrayNode djlJson = doc.putArray("djl_paired");
         for (DjlPaired d : djlPaired) {
@@ -333,6 +372,96 @@ public final class BenchMain implements Callable<Integer> {
             median[k] = Double.parseDouble(f[2 * k + 1]);
         }
         return new DjlPaired(floats, tensors, threads, best, median);
+    }
+
+    /**
+     * The fused-step measurement of one optimizer: best times of the step alone, the fused clipped
+     * step and the unfused one (in that order), and the per-round ratios of each clipped step over
+     * the step alone: median, lower and upper quartile.
+     */
+    private record FusedStep(String optimizer, int floats, double[] best, double[] fused, double[] unfused) {
+        /** @return bytes per float the step alone must move: SGD 12 (θ, g read; θ written), Adam 28 */
+        int stepBytes() {
+            return optimizer.equals("adam") ? 28 : 12;
+        }
+
+        /** @return (step + one read pass) / step */
+        double fusedBytesRatio() {
+            return (stepBytes() + 4.0) / stepBytes();
+        }
+
+        /** @return (step + a read pass + a read-and-write pass) / step */
+        double unfusedBytesRatio() {
+            return (stepBytes() + 12.0) / stepBytes();
+        }
+
+        /** @return the bound the fused ratio is held to (issue 15): 1.15 for Adam, 1.35 for SGD */
+        double target() {
+            return optimizer.equals("adam") ? 1.15 : 1.35;
+        }
+    }
+
+    private static List<FusedStep> fusedSteps(int floats, int rounds, boolean inProcess) throws IOException {
+        String output;
+        String[] args = {String.valueOf(floats), String.valueOf(rounds)};
+        if (inProcess) {
+            java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream old = System.out;
+            System.setOut(new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                FusedStepMain.main(args);
+            } finally {
+                System.setOut(old);
+            }
+            output = buffer.toString(java.nio.charset.StandardCharsets.UTF_8);
+        } else {
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString(), "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd",
+                    "-cp", System.getProperty("java.class.path"), FusedStepMain.class.getName()));
+            command.addAll(List.of(args));
+            output = fork(command);
+        }
+        List<FusedStep> rows = new ArrayList<>();
+        for (String line : output.strip().split("\\R")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length != 10) {
+                throw new IllegalStateException("unexpected output of the fused-step measurement: '" + line + "'");
+            }
+            double[] v = new double[9];
+            for (int k = 0; k < 9; k++) {
+                v[k] = Double.parseDouble(f[k + 1]);
+            }
+            rows.add(new FusedStep(f[0], floats, java.util.Arrays.copyOfRange(v, 0, 3),
+                    java.util.Arrays.copyOfRange(v, 3, 6), java.util.Arrays.copyOfRange(v, 6, 9)));
+        }
+        if (rows.size() != FusedStepMain.OPTIMIZERS.length) {
+            throw new IllegalStateException("expected " + FusedStepMain.OPTIMIZERS.length
+                    + " rows from the fused-step measurement, got '" + output.strip() + "'");
+        }
+        return rows;
+    }
+
+    private static void printFusedSteps(PrintWriter w, List<FusedStep> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        w.println();
+        w.println("Clipping fused into the update, paired in one JVM (optimizer step alone, global-norm clipped step"
+                + " fused and unfused, interleaved; clipped / alone per round: median [quartiles]; bytes: the ratio"
+                + " the bytes moved predict):");
+        w.printf(Locale.ROOT, "%-9s %7s %9s %9s %10s %22s %6s %22s %6s %7s%n", "optimizer", "floats", "step ms",
+                "fused ms", "unfused ms", "fused / step", "bytes", "unfused / step", "bytes", "target");
+        for (FusedStep f : rows) {
+            w.printf(Locale.ROOT, "%-9s %7s %9.3f %9.3f %10.3f %22s %6.2f %22s %6.2f %7s%n", f.optimizer(),
+                    floats(f.floats()), f.best()[0], f.best()[1], f.best()[2], ratio(f.fused()), f.fusedBytesRatio(),
+                    ratio(f.unfused()), f.unfusedBytesRatio(), String.format(Locale.ROOT, "<= %.2f", f.target()));
+        }
+        w.flush();
+    }
+
+    private static String ratio(double[] medianQuartiles) {
+        return String.format(Locale.ROOT, "%.2f [%.2f, %.2f]", medianQuartiles[0], medianQuartiles[1],
+                medianQuartiles[2]);
     }
 
     private static void printDjlPaired(PrintWriter w, List<DjlPaired> rows) {

@@ -58,7 +58,18 @@ class BenchMainTest {
                             org.assertj.core.data.Offset.offset(1e-2));
             assertThat(p.get("under_threshold_read_passes").asDouble()).isPositive();
         }
-        assertThat(err.toString()).contains("streaming read").contains("global-norm-clip").contains("Paired");
+        JsonNode fused = doc.get("fused_step");
+        assertThat(fused.size()).isEqualTo(2);
+        for (JsonNode f : fused) {
+            assertThat(f.get("optimizer").asText()).isIn("adam", "sgd");
+            assertThat(f.get("step_best_ms").asDouble()).isPositive();
+            assertThat(f.get("fused_ratio_median").asDouble()).isPositive()
+                    .isBetween(f.get("fused_ratio_q1").asDouble(), f.get("fused_ratio_q3").asDouble());
+            assertThat(f.get("unfused_ratio_median").asDouble()).isPositive();
+            assertThat(f.get("fused_bytes_ratio").asDouble()).isLessThan(f.get("unfused_bytes_ratio").asDouble());
+        }
+        assertThat(err.toString()).contains("streaming read").contains("global-norm-clip").contains("Paired")
+                .contains("fused into the update");
     }
 
     @Test

@@ -28,15 +28,20 @@ abstract class AbstractOptimizer implements Optimizer {
     abstract int slotCount();
 
     /**
-     * Updates one tensor.
+     * Updates one tensor from the gradient {@code c·g}: each element's gradient is the float product
+     * {@code c * g[i]}, exactly what scaling the gradient in place by {@code c} first (one float
+     * multiplication, as every kernel does) and then updating with {@code c = 1} computes, so a
+     * clipper's coefficient costs no pass of its own. With {@code c = 1} the product is {@code g[i]}
+     * itself (NaN and the infinities included).
      *
      * @param p     parameters, updated in place
-     * @param g     gradients
+     * @param g     gradients, not modified
+     * @param c     the factor on the gradient, 1 for none
      * @param s     the tensor's slots, updated in place
      * @param lr    the learning rate of this step
      * @param t     the number of this step, starting at 1
      */
-    abstract void update(float[] p, float[] g, float[][] s, double lr, long t);
+    abstract void update(float[] p, float[] g, float c, float[][] s, double lr, long t);
 
     /**
      * Checks a step's arguments and the schedule without changing anything.
@@ -86,7 +91,28 @@ abstract class AbstractOptimizer implements Optimizer {
 
     @Override
     public final void step(float[][] parameters, float[][] gradients) {
+        step(parameters, gradients, null);
+    }
+
+    /**
+     * {@link #step(float[][], float[][])} from the gradients {@code coefficients[i]·gradients[i]}, the
+     * factor applied inside the update pass (see {@link #update}); the gradient arrays are not
+     * modified. The result is bit for bit that of multiplying {@code gradients[i]} in place by the
+     * float {@code coefficients[i]} and then stepping.
+     *
+     * @param parameters   the parameter tensors, updated in place
+     * @param gradients    their gradients, not modified
+     * @param coefficients one float factor per tensor, or {@code null} for none (all 1)
+     * @throws IllegalArgumentException as {@link #step(float[][], float[][])}, or if the number of
+     *                                  coefficients is not the number of tensors
+     * @throws IllegalStateException    as {@link #step(float[][], float[][])}
+     */
+    final void step(float[][] parameters, float[][] gradients, float[] coefficients) {
         double lr = check(parameters, gradients);
+        if (coefficients != null && coefficients.length != parameters.length) {
+            throw new IllegalArgumentException("got " + coefficients.length + " coefficients for "
+                    + parameters.length + " tensors");
+        }
         if (lengths == null) {
             int n = parameters.length;
             int k = slotCount();
@@ -101,7 +127,7 @@ abstract class AbstractOptimizer implements Optimizer {
         }
         long t = steps + 1;
         for (int i = 0; i < parameters.length; i++) {
-            update(parameters[i], gradients[i], slots[i], lr, t);
+            update(parameters[i], gradients[i], coefficients == null ? 1f : coefficients[i], slots[i], lr, t);
         }
         steps = t;
     }

@@ -104,7 +104,7 @@ public final class Adam extends AbstractOptimizer {
     }
 
     @Override
-    void update(float[] p, float[] g, float[][] s, double lr, long t) {
+    void update(float[] p, float[] g, float c, float[][] s, double lr, long t) {
         float[] m = s[0];
         float[] v = s[1];
         double bias1 = 1 - Math.pow(beta1, t);
@@ -114,7 +114,7 @@ public final class Adam extends AbstractOptimizer {
         double coupled = decoupled ? 0.0 : weightDecay;
         for (int i = 0; i < p.length; i++) {
             double pi = p[i];
-            double gi = g[i] + coupled * pi;
+            double gi = c * g[i] + coupled * pi;
             double mi = beta1 * m[i] + (1 - beta1) * gi;
             double vi = beta2 * v[i] + (1 - beta2) * gi * gi;
             m[i] = (float) mi;

@@ -105,12 +105,12 @@ public final class RmsProp extends AbstractOptimizer {
     }
 
     @Override
-    void update(float[] p, float[] g, float[][] s, double lr, long t) {
+    void update(float[] p, float[] g, float c, float[][] s, double lr, long t) {
         float[] v = s[0];
         float[] a = centered ? s[1] : null;
         float[] b = momentum > 0 ? s[centered ? 2 : 1] : null;
         for (int i = 0; i < p.length; i++) {
-            double gi = g[i] + weightDecay * p[i];
+            double gi = c * g[i] + weightDecay * p[i];
             double vi = alpha * v[i] + (1 - alpha) * gi * gi;
             v[i] = (float) vi;
             double d;

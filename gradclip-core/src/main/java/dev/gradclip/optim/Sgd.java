@@ -88,17 +88,17 @@ public final class Sgd extends AbstractOptimizer {
     }
 
     @Override
-    void update(float[] p, float[] g, float[][] s, double lr, long t) {
+    void update(float[] p, float[] g, float c, float[][] s, double lr, long t) {
         if (momentum == 0) {
             for (int i = 0; i < p.length; i++) {
-                double gi = g[i] + weightDecay * p[i];
+                double gi = c * g[i] + weightDecay * p[i];
                 p[i] = (float) (p[i] - lr * gi);
             }
             return;
         }
         float[] b = s[0];
         for (int i = 0; i < p.length; i++) {
-            double gi = g[i] + weightDecay * p[i];
+            double gi = c * g[i] + weightDecay * p[i];
             double bi = t == 1 ? gi : momentum * b[i] + (1 - dampening) * gi;
             b[i] = (float) bi;
             double u = nesterov ? gi + momentum * bi : bi;

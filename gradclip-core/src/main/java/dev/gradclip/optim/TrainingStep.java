@@ -5,6 +5,7 @@ import dev.gradclip.Clipper;
 import dev.gradclip.Clippers;
 import dev.gradclip.GradientSet;
 import dev.gradclip.NonFiniteGradientException;
+import dev.gradclip.internal.DeferredScaling;
 import dev.gradclip.internal.StateReader;
 import dev.gradclip.internal.StateWriter;
 import java.util.Objects;
@@ -34,6 +35,22 @@ import java.util.Objects;
  * bit as one never interrupted. Under {@code PROPAGATE} non-finite gradients reach the optimizer and
  * the parameters, as in an unguarded framework (the policy exists to reproduce that); every other
  * policy keeps NaN out of the parameters. Not thread-safe.
+ *
+ * <p><b>Fused scaling.</b> By default ({@link #fused()}) the factor a clipper multiplies a tensor by
+ * (the coefficient of global-norm, AutoClip, ZClip, scheduled and spike-guarded clipping, and the
+ * per-tensor and per-group factors of norm clipping) is not written into the gradient: it is applied
+ * inside the optimizer's update pass, each element's gradient being the float product
+ * {@code c * g}, exactly what the clipper's in-place scaling writes. Clip-then-update then reads
+ * the gradients once for the norms and once for the update, and never writes them; the parameters,
+ * the optimizer's moments, the clipper's statistics and the report are bit for bit those of the
+ * unfused path (clip in place, then step). What differs is what the gradient arrays hold after an
+ * applied step: the raw gradients given, not the clipped ones (the clipped gradient is
+ * {@code report.coefficient()} times them for a global clip). Anything else a clipper writes
+ * (value clamping, AGC's unit factors, zeroed non-finite entries, factors outside the normal float
+ * range) is written in place as before, and a skipped step or one that throws leaves the gradients
+ * as the unfused path does. Fusion needs an optimizer of {@link Optimizers}; with any other
+ * {@link Optimizer}, and with {@link #withFusion(boolean) withFusion(false)}, the step clips in
+ * place and then steps.
  */
 public final class TrainingStep {
 
@@ -42,13 +59,15 @@ public final class TrainingStep {
 
     private final Clipper clipper;
     private final Optimizer optimizer;
+    private final boolean fused;
     private long calls;
     private long skipped;
     private long clipped;
 
-    private TrainingStep(Clipper clipper, Optimizer optimizer) {
+    private TrainingStep(Clipper clipper, Optimizer optimizer, boolean fused) {
         this.clipper = Objects.requireNonNull(clipper, "clipper");
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+        this.fused = fused;
     }
 
     /**
@@ -59,7 +78,7 @@ public final class TrainingStep {
      * @return the step, with fresh counters (the clipper and optimizer keep their own state)
      */
     public static TrainingStep of(Clipper clipper, Optimizer optimizer) {
-        return new TrainingStep(clipper, optimizer);
+        return new TrainingStep(clipper, optimizer, true);
     }
 
     /**
@@ -70,12 +89,35 @@ public final class TrainingStep {
      * @return the step
      */
     public static TrainingStep of(Optimizer optimizer) {
-        return new TrainingStep(Clippers.none(), optimizer);
+        return new TrainingStep(Clippers.none(), optimizer, true);
     }
 
     /**
-     * Clips the gradients of the set in place and, unless the clipper asks to skip, updates the
-     * parameters of the set.
+     * A step over the same clipper and optimizer (shared, not copied), with fresh counters, that
+     * fuses the clipper's scaling into the optimizer's update or not (see the class comment).
+     *
+     * @param fused {@code true} (the default of {@link #of}) to apply a clipper's per-tensor factors
+     *              inside the update pass, leaving the gradient arrays unscaled; {@code false} to
+     *              scale the gradients in place and then step
+     * @return the step
+     */
+    public TrainingStep withFusion(boolean fused) {
+        return new TrainingStep(clipper, optimizer, fused);
+    }
+
+    /**
+     * @return whether the clipper's scaling is applied inside the optimizer's update pass (only
+     *         effective with an optimizer of {@link Optimizers}; see the class comment)
+     */
+    public boolean fused() {
+        return fused;
+    }
+
+    /**
+     * Clips the gradients of the set and, unless the clipper asks to skip, updates the parameters of
+     * the set. When {@link #fused()}, a clipper's scaling is applied inside the update and the
+     * gradient arrays keep the values given; otherwise they are clipped in place (see the class
+     * comment; the parameters, the state and the report are the same either way).
      *
      * @param set gradients paired with their parameters (every tensor needs its parameter values)
      * @return what was done
@@ -92,28 +134,49 @@ public final class TrainingStep {
         float[][] grads = set.gradients();
         // the optimizer's checks run before the clipper changes gradients or statistics, so a step
         // the optimizer would refuse changes nothing at all
-        if (optimizer instanceof AbstractOptimizer a) {
-            a.check(params, grads);
+        AbstractOptimizer own = optimizer instanceof AbstractOptimizer a ? a : null;
+        if (own != null) {
+            own.check(params, grads);
         }
-        ClipReport report = clipper.clip(set);
+        DeferredScaling deferred = fused && own != null ? new DeferredScaling(set) : null;
+        ClipReport report;
+        try {
+            report = clipper.clip(deferred == null ? set : deferred);
+        } catch (RuntimeException | Error e) {
+            // leave the gradients as clipping in place would have (clippers throw before scaling)
+            applyPending(deferred);
+            throw e;
+        }
         long step = calls++;
         if (report.skipped()) {
+            applyPending(deferred);
             skipped++;
             return new StepReport(step, false, Double.NaN, optimizer.stepCount(), report);
         }
         double lr = optimizer.learningRate();
-        optimizer.step(params, grads);
+        if (deferred != null) {
+            own.step(params, grads, deferred.pendingFactors());
+        } else {
+            optimizer.step(params, grads);
+        }
         if (report.clipped()) {
             clipped++;
         }
         return new StepReport(step, true, lr, optimizer.stepCount(), report);
     }
 
+    private static void applyPending(DeferredScaling deferred) {
+        if (deferred != null) {
+            deferred.applyPending();
+        }
+    }
+
     /**
      * {@link #update(GradientSet)} on plain arrays, tensor {@code i} named {@code parameters[i]}.
      *
      * @param parameters the parameter tensors, updated in place
-     * @param gradients  their gradients, clipped in place; same count and lengths
+     * @param gradients  their gradients, same count and lengths; clipped in place unless the scaling
+     *                   is {@link #fused()}
      * @return what was done
      * @throws IllegalArgumentException   if counts or lengths differ
      * @throws NonFiniteGradientException under {@code THROW} for NaN or infinite gradients
@@ -206,6 +269,6 @@ public final class TrainingStep {
 
     @Override
     public String toString() {
-        return "TrainingStep(" + clipper + " -> " + optimizer + ")";
+        return "TrainingStep(" + clipper + " -> " + optimizer + (fused ? "" : ", unfused") + ")";
     }
 }
