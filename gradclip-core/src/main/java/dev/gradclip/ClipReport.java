@@ -51,7 +51,31 @@ public record ClipReport(
         double[] tensorNorms,
         List<TensorNorm> largest) {
 
-    /** Copies the mutable components, so a report never changes after it is made. */
+    /**
+     * Makes a report, copying the mutable components so that it never changes afterwards.
+     *
+     * @param method               the clipper's name, e.g. {@code "global-norm"}
+     * @param normType             the p of the norms reported (2 unless the clipper says otherwise)
+     * @param normBefore           the global norm before clipping (NaN/∞ when non-finite values were met)
+     * @param normAfter            the global norm after clipping (equal to {@code normBefore} when not
+     *                             clipped; equal to it as well when skipped)
+     * @param coefficient          the factor applied: {@code c/n} for a global clip, the smallest factor
+     *                             applied for per-tensor, per-group and unit-wise methods,
+     *                             {@code normAfter/normBefore} for value clipping, 1 when nothing changed
+     * @param threshold            the threshold in force at this step (for adaptive clippers, the one
+     *                             they computed); NaN for methods without one
+     * @param clipped              whether any gradient value was changed by the clipping rule
+     * @param skipped              whether the caller must skip this step (non-finite values under
+     *                             {@link NonFinitePolicy#SKIP}, or a spike guard); gradients are then
+     *                             untouched
+     * @param clippedCount         how many things were clipped: elements (value), tensors (per tensor),
+     *                             groups (per group), units (AGC), or 1/0 for a global clip
+     * @param nonFiniteCount       the number of NaN and infinite gradient elements met
+     * @param firstNonFiniteTensor the name of the first tensor holding one, or {@code null}
+     * @param firstNonFiniteIndex  the flat index of the first such element in it, or -1
+     * @param tensorNorms          the norm of every tensor before clipping, by tensor number
+     * @param largest              the tensors with the largest norms, largest first
+     */
     public ClipReport {
         tensorNorms = tensorNorms.clone();
         largest = List.copyOf(largest);

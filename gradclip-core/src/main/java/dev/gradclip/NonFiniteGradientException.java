@@ -10,9 +10,13 @@ package dev.gradclip;
 public class NonFiniteGradientException extends ArithmeticException {
     private static final long serialVersionUID = 1L;
 
+    /** @serial the name of the first tensor holding a non-finite value */
     private final String tensorName;
+    /** @serial the flat index of the first non-finite element in that tensor */
     private final long elementIndex;
+    /** @serial the number of non-finite elements over all tensors */
     private final long nonFiniteCount;
+    /** @serial the offending value */
     private final float value;
 
     /**

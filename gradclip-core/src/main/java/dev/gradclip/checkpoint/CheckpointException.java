@@ -11,6 +11,7 @@ public class CheckpointException extends IOException {
     private static final long serialVersionUID = 1L;
 
     private final transient Path file;
+    /** @serial why the file cannot be used */
     private final String reason;
 
     /**

@@ -285,7 +285,13 @@ public final class CheckpointStore {
      *                   newest first; empty when the newest file was good
      */
     public record Loaded(Checkpoint checkpoint, Path file, List<String> passedOver) {
-        /** Copies the list. */
+        /**
+         * Makes the result, copying the list.
+         *
+         * @param checkpoint the checkpoint
+         * @param file       the file it came from
+         * @param passedOver one message per newer file that was unusable, newest first
+         */
         public Loaded {
             Objects.requireNonNull(checkpoint, "checkpoint");
             Objects.requireNonNull(file, "file");

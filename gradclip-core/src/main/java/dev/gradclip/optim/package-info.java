@@ -24,6 +24,7 @@
  * }
  * byte[] checkpoint = step.saveState();         // clipper statistics + optimizer moments + counters
  * }</pre>
- * {@link dev.gradclip.examples.QuadraticExample} runs exactly this.
+ * The seed example ({@code dev.gradclip.examples.QuadraticExample} in this module's test sources)
+ * runs exactly this.
  */
 package dev.gradclip.optim;

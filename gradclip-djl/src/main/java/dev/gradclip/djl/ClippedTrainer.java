@@ -81,6 +81,29 @@ public final class ClippedTrainer {
     }
 
     /**
+     * A loop training {@code trainer} with {@code clipper}, in one line:
+     * {@code ClippedTrainer.of(trainer, Clippers.globalNorm(1.0)).fit(epochs, trainSet, null)}.
+     *
+     * <p>Each step runs forward and backward, then the clipper on the gradients of all the trainer's
+     * parameters (for {@code Clippers.globalNorm(c)}: every gradient multiplied by {@code c/n} when
+     * their global L2 norm {@code n = sqrt(Σ g²)} exceeds {@code c}), then {@code trainer.step()};
+     * when the clipper's report says skip (non-finite gradients under
+     * {@link dev.gradclip.NonFinitePolicy#SKIP}, a spike guard), the update is not made at all and the
+     * gradients are set to zero. Same as
+     * {@code builder().setTrainer(trainer).setClipper(clipper).build()}: reports are recorded as DJL
+     * metrics under the prefix {@value ClipMetrics#DEFAULT_PREFIX} when the trainer has metrics.
+     *
+     * @param trainer the trainer whose model is trained
+     * @param clipper the clipper; {@link dev.gradclip.Clippers#none()} measures and reports without
+     *                clipping
+     * @return the loop
+     * @throws NullPointerException if {@code trainer} or {@code clipper} is null
+     */
+    public static ClippedTrainer of(Trainer trainer, Clipper clipper) {
+        return builder().setTrainer(trainer).setClipper(clipper).build();
+    }
+
+    /**
      * Trains one batch from a DJL {@link Batch}: forward and backward on each split, listeners,
      * clip, then update or skip.
      *

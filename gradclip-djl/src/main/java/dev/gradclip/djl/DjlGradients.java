@@ -35,9 +35,13 @@ import java.util.Set;
  *
  * <pre>{@code
  * // after backward, before trainer.step():
- * DjlGradients grads = DjlGradients.of(trainer);
- * ClipReport report = Clippers.globalNorm(1.0).clip(grads);
+ * try (DjlGradients grads = DjlGradients.of(trainer)) {
+ *     ClipReport report = Clippers.globalNorm(1.0).clip(grads);
+ * }
+ * trainer.step();
  * }</pre>
+ * (This example is compiled and run by {@code JavadocSnippetsTest} in this module's tests, which
+ * holds the same text and fails when the two differ.)
  *
  * <p><b>Names and groups.</b> A tensor's name is its DJL parameter name, the key of
  * {@link Block#getParameters()} (for example {@code 01RNN_l_0_h2h_WEIGHT}); its group is the block

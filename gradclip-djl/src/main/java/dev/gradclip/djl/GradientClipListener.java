@@ -4,6 +4,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListenerAdapter;
 import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
+import dev.gradclip.Clippers;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -59,6 +60,30 @@ public final class GradientClipListener extends TrainingListenerAdapter {
     /** @return a builder; {@link Builder#setClipper} is required */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A listener clipping every batch by global L2 norm, in one line (Keras'
+     * {@code global_clipnorm}, PyTorch's {@code clip_grad_norm_(model.parameters(), maxNorm)}):
+     * {@code config.addTrainingListeners(GradientClipListener.globalNorm(1.0))}.
+     *
+     * <p>Rule: with {@code n = sqrt(Σ_t Σ_i g_ti²)}, the L2 norm of all the model's gradients
+     * together, every gradient is multiplied by {@code maxNorm / n} when {@code n > maxNorm}
+     * (more than 1e-6 relative); otherwise nothing is written. The clipped norm is {@code maxNorm}
+     * within 1e-6 relative, and the direction of the update is kept.
+     *
+     * <p>Special cases: gradients that are all 0 (norm 0) are left as they are. A NaN
+     * or an infinity in a gradient throws {@link dev.gradclip.NonFiniteGradientException} (the
+     * {@code THROW} policy, naming the tensor); for another policy, or another clipper, use
+     * {@code builder().setClipper(Clippers.globalNorm(maxNorm).withNonFinitePolicy(...))}.
+     * Equivalent to {@code builder().setClipper(Clippers.globalNorm(maxNorm)).build()}.
+     *
+     * @param maxNorm the threshold {@code c}, finite and positive
+     * @return the listener
+     * @throws IllegalArgumentException if {@code maxNorm} is not finite and positive
+     */
+    public static GradientClipListener globalNorm(double maxNorm) {
+        return builder().setClipper(Clippers.globalNorm(maxNorm)).build();
     }
 
     /**

@@ -21,8 +21,11 @@
  * </ul>
  * The clippers' decision logic is gradclip-core's, unchanged: a backend supplies only primitives.
  *
- * <p>Runs on any DJL engine; the module brings DJL's PyTorch engine (CPU) at runtime, and is tested
- * on it offline ({@code -Dai.djl.offline=true}, native library from the {@code pytorch-native-cpu}
- * jar).
+ * <p>Depends on DJL's API only and runs on any DJL engine: add the engine (and, to run offline, its
+ * native library for your platform) to your project. It is tested on DJL's PyTorch engine for CPU
+ * offline ({@code -Dai.djl.offline=true}, native library from the {@code pytorch-native-cpu} jar).
+ *
+ * <p>The package {@code dev.gradclip.djl.tasks} holds the training workloads of the {@code gradclip}
+ * command and benchmarks; it is not part of the library's API.
  */
 package dev.gradclip.djl;

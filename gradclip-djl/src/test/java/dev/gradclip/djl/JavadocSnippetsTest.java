@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Model;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import ai.djl.training.dataset.ArrayDataset;
@@ -19,6 +21,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
 import dev.gradclip.ClipReport;
+import dev.gradclip.Clipper;
 import dev.gradclip.Clippers;
 import dev.gradclip.NonFinitePolicy;
 import java.io.IOException;
@@ -33,8 +36,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The code examples of the class Javadoc of {@link ClippedTrainer} and {@link GradientClipListener}
- * and of the README's "On DJL" section, compiled here as real code and run on a small DJL model (a
+ * The code examples of the class Javadoc of {@link ClippedTrainer}, {@link GradientClipListener} and
+ * {@link DjlGradients} and of the README's "On DJL" section, compiled here as real code and run on a small DJL model (a
  * linear layer on targets far from its predictions, so that the first gradients are clipped).
  *
  * <p>Each example sits between a {@code // example: NAME} line and a {@code // end of example} line,
@@ -77,20 +80,40 @@ class JavadocSnippetsTest {
         return loop;
     }
 
-    static StepResult readmeExample(Trainer trainer, Batch batch) {
-        // example: README
-        // with EasyTrain: clips after backward, before trainer.step()
-        GradientClipListener clip = GradientClipListener.builder()
-                .setClipper(Clippers.globalNorm(1.0)).build();
-        // config.addTrainingListeners(clip); EasyTrain.fit(...); clip.getLastReport()
-
-        // a loop that can truly skip a step (EasyTrain always steps); the clipper is required:
-        // Clippers.none() trains unclipped, measuring and reporting every step
-        ClippedTrainer loop = ClippedTrainer.builder().setTrainer(trainer)
-                .setClipper(Clippers.zClip().withNonFinitePolicy(NonFinitePolicy.SKIP)).build();
-        StepResult r = loop.trainBatch(batch);          // r.loss(), r.report(), r.skipped()
+    static void djlGradientsExample(Trainer trainer) {
+        // example: DjlGradients
+        // after backward, before trainer.step():
+        try (DjlGradients grads = DjlGradients.of(trainer)) {
+            ClipReport report = Clippers.globalNorm(1.0).clip(grads);
+        }
+        trainer.step();
         // end of example
-        assertThat(clip.getClipper().method()).isEqualTo("global-norm");
+    }
+
+    static StepResult readmeExample(DefaultTrainingConfig config, Trainer trainer, Batch batch, Dataset trainSet,
+            int epochs, Clipper clipper, NDList data, NDList labels) throws IOException, TranslateException {
+        // example: README
+        // EasyTrain (Keras: Adam(global_clipnorm=1.0)): clips every batch after backward, before the update
+        config.addTrainingListeners(GradientClipListener.globalNorm(1.0));
+
+        // any clipper, and the latest report: clip.getLastReport()
+        GradientClipListener clip = GradientClipListener.builder()
+                .setClipper(Clippers.autoClip(10)).build();
+
+        // gradclip's loop, which can truly skip a step (EasyTrain always steps); Clippers.none()
+        // trains unclipped, measuring and reporting every step
+        ClippedTrainer.of(trainer, Clippers.globalNorm(1.0)).fit(epochs, trainSet, null);
+        StepResult r = ClippedTrainer.of(trainer, Clippers.zClip().withNonFinitePolicy(NonFinitePolicy.SKIP))
+                .trainBatch(batch);                     // r.loss(), r.report(), r.skipped()
+
+        // a loop of your own (PyTorch: loss.backward(); clip_grad_norm_(params, 1.0); opt.step())
+        try (GradientCollector collector = trainer.newGradientCollector()) {
+            collector.backward(trainer.getLoss().evaluate(labels, trainer.forward(data)));
+        }
+        try (DjlGradients g = DjlGradients.of(trainer)) { clipper.clip(g); }
+        trainer.step();
+        // end of example
+        assertThat(clip.getClipper().method()).isEqualTo("autoclip");
         return r;
     }
 
@@ -145,12 +168,45 @@ class JavadocSnippetsTest {
     void theReadmeExampleTrainsABatch() throws Exception {
         try (NDManager m = NDManager.newBaseManager(); Model model = Model.newInstance("readme-example");
                 Trainer trainer = sgdTrainer(model, 4)) {
-            Batch batch = trainer.iterateDataset(data(m, 8, 4)).iterator().next();
+            Dataset trainSet = data(m, 8, 4);
+            Batch batch = trainer.iterateDataset(trainSet).iterator().next();
+            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss());
+            NDList data = batch.getData();
+            NDList labels = batch.getLabels();
             try {
-                StepResult r = readmeExample(trainer, batch);
+                float[] before = weights(trainer);
+                float[][] last = new float[1][];
+                Clipper globalNorm = Clippers.globalNorm(1.0);
+                Clipper clipper = new Clipper() {   // global norm 1, noting the weights before the step
+                    @Override
+                    public ClipReport clip(dev.gradclip.Gradients gradients) {
+                        last[0] = weights(trainer);
+                        return globalNorm.clip(gradients);
+                    }
+
+                    @Override
+                    public String method() {
+                        return globalNorm.method();
+                    }
+
+                    @Override
+                    public NonFinitePolicy nonFinitePolicy() {
+                        return globalNorm.nonFinitePolicy();
+                    }
+
+                    @Override
+                    public Clipper withNonFinitePolicy(NonFinitePolicy policy) {
+                        throw new UnsupportedOperationException();
+                    }
+                };
+                StepResult r = readmeExample(config, trainer, batch, trainSet, 1, clipper, data, labels);
+                assertThat(config.getTrainingListeners()).hasAtLeastOneElementOfType(GradientClipListener.class);
                 assertThat(r.report().method()).isEqualTo("zclip");
                 assertThat(r.skipped()).isFalse();
                 assertThat(r.loss()).isFinite().isPositive();
+                assertThat(last[0]).isNotEqualTo(before);
+                // the hand-written step: SGD at 0.001 on a gradient clipped to norm 1 moves the weights by 0.001
+                assertThat(distance(last[0], weights(trainer))).isCloseTo(0.001, within(1e-5));
             } finally {
                 batch.close();
             }
@@ -158,11 +214,51 @@ class JavadocSnippetsTest {
     }
 
     @Test
+    void theDjlGradientsExampleClipsBeforeTheStep() throws Exception {
+        try (NDManager m = NDManager.newBaseManager(); Model model = Model.newInstance("gradients-example");
+                Trainer trainer = sgdTrainer(model, 4)) {
+            Batch batch = trainer.iterateDataset(data(m, 4, 4)).iterator().next();
+            try (GradientCollector collector = trainer.newGradientCollector()) {
+                collector.backward(trainer.getLoss().evaluate(batch.getLabels(), trainer.forward(batch.getData())));
+            } finally {
+                batch.close();
+            }
+            float[] before = weights(trainer);
+            djlGradientsExample(trainer);
+            assertThat(distance(before, weights(trainer))).isCloseTo(0.001, within(1e-5));
+        }
+    }
+
+    /** Every parameter of the trainer's model, concatenated. */
+    private static float[] weights(Trainer trainer) {
+        List<Float> all = new ArrayList<>();
+        for (var p : trainer.getModel().getBlock().getParameters().values()) {
+            for (float v : p.getArray().toFloatArray()) {
+                all.add(v);
+            }
+        }
+        float[] out = new float[all.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = all.get(i);
+        }
+        return out;
+    }
+
+    private static double distance(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = (double) a[i] - b[i];
+            s += d * d;
+        }
+        return Math.sqrt(s);
+    }
+
+    @Test
     void theDocumentedExamplesAreTheCodeCompiledHere() throws IOException {
         Map<String, String> compiled =
                 examples(read(MODULE.resolve("src/test/java/dev/gradclip/djl/JavadocSnippetsTest.java")));
-        assertThat(compiled).containsOnlyKeys("GradientClipListener", "ClippedTrainer", "README");
-        for (String name : new String[] {"GradientClipListener", "ClippedTrainer"}) {
+        assertThat(compiled).containsOnlyKeys("GradientClipListener", "ClippedTrainer", "DjlGradients", "README");
+        for (String name : new String[] {"GradientClipListener", "ClippedTrainer", "DjlGradients"}) {
             String source = read(MODULE.resolve("src/main/java/dev/gradclip/djl/" + name + ".java"));
             assertThat(javadocExample(source)).as("the example in %s's class Javadoc", name)
                     .isEqualTo(compiled.get(name));

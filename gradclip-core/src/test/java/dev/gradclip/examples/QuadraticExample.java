@@ -25,7 +25,8 @@ import java.util.Locale;
  * unstable; clipping turns divergence into a bounded orbit around the minimum. A decaying learning
  * rate then brings it to 0.)
  *
- * <p>Run it with {@code java -cp gradclip-core/target/classes dev.gradclip.examples.QuadraticExample}.
+ * <p>Run it (it is in the test sources, not in the library jar) with
+ * {@code java -cp gradclip-core/target/classes:gradclip-core/target/test-classes dev.gradclip.examples.QuadraticExample}.
  */
 public final class QuadraticExample {
 

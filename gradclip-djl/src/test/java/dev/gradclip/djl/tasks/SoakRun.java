@@ -16,10 +16,12 @@ import java.nio.file.Path;
  * and the number of NDArrays still open (in every manager of the engine), every so many steps. After warm-up both must stay flat:
  * every NDArray the clippers and the loop create is closed.
  *
- * <p>Usage (from the repository root, after {@code ./mvnw -pl gradclip-djl -am package}):
+ * <p>Usage (from the repository root, after {@code ./mvnw -pl gradclip-djl -am test-compile}; it is
+ * in the test sources, not in the library jar, and {@code target/classpath.txt} is the test class
+ * path, which holds the PyTorch engine):
  * <pre>
  * java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 \
- *      -cp "$(cat gradclip-djl/target/classpath.txt):gradclip-djl/target/classes" \
+ *      -cp "$(cat gradclip-djl/target/classpath.txt):gradclip-djl/target/classes:gradclip-djl/target/test-classes" \
  *      dev.gradclip.djl.tasks.SoakRun [steps] [every] [clipper]
  * </pre>
  * The fixed, pre-touched Java heap keeps the heap's share of resident memory constant from the
