@@ -286,10 +286,11 @@ public final class BenchMain implements Callable<Integer> {
         List<TorchPaired> torchPaired = new ArrayList<>();
         TorchPeer.Location torchPeer = null;
         String torchVersion = null;
-        if (only == null ? mode != BenchPlan.Mode.SMOKE : "torch".contains(only) || only.contains("torch")) {
+        // "pytorch", not "torch": the DJL rows' libtorch-ops-peer already answers to --only torch (and both run then)
+        if (only == null ? mode != BenchPlan.Mode.SMOKE : "pytorch".contains(only) || only.contains("pytorch")) {
             torchPeer = torchPeers.locate(stderr);
             if (!torchPeer.found()) {
-                stderr.println("[torch] no PyTorch peer could be run: " + torchPeer.why() + "; the torch rows are"
+                stderr.println("[pytorch] no PyTorch peer could be run: " + torchPeer.why() + "; the torch rows are"
                         + " skipped");
                 stderr.flush();
             } else {
@@ -303,7 +304,7 @@ public final class BenchMain implements Callable<Integer> {
                 for (int[] set : sets) {
                     int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : mode == BenchPlan.Mode.QUICK ? 10
                             : set[0] <= BenchPlan.M1 ? 40 : set[0] <= BenchPlan.M16 ? 20 : 10;
-                    stderr.printf(Locale.ROOT, "[torch] gradclip / PyTorch clip_grad_*_ (foreach) interleaved, %s"
+                    stderr.printf(Locale.ROOT, "[pytorch] gradclip / PyTorch clip_grad_*_ (foreach) interleaved, %s"
                             + " floats, %d tensor%s, torch threads %s ... ", floats(set[0]), set[1],
                             set[1] == 1 ? "" : "s", java.util.Arrays.toString(threads));
                     stderr.flush();

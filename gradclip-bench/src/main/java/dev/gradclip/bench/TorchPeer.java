@@ -238,7 +238,7 @@ final class TorchPeer implements AutoCloseable {
             }
         }
         if (progress != null) {
-            progress.printf(Locale.ROOT, "[torch] making a Python with torch in %s from %s (once; about half a"
+            progress.printf(Locale.ROOT, "[pytorch] making a Python with torch in %s from %s (once; about half a"
                     + " minute) ...%n", venv, wheel.getFileName());
             progress.flush();
         }
