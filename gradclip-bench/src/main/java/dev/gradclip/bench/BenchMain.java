@@ -46,7 +46,9 @@ import picocli.CommandLine.Option;
             + " copy bandwidth, global-norm clipping on both kernels (1M, 16M, 64M floats; one tensor and"
             + " 200), the under-threshold step, value clipping, AGC, the clipped optimizer step fused and unfused"
             + " against the step alone (Adam and SGD, 16M floats), and gradclip on DJL NDArrays against the"
-            + " same clip composed from libtorch ops. Each row runs in its own JVM; GB/s"
+            + " same clip composed from libtorch ops, and gradclip's core clip against PyTorch's clip_grad_norm_ and"
+            + " clip_grad_value_ (foreach) when a Python with torch is found or can be made from a local CPU wheel"
+            + " (--only pytorch; GRADCLIP_TORCH_PYTHON, GRADCLIP_TORCH_WHEEL). Each row runs in its own JVM; GB/s"
             + " counts the bytes the operation must move (a read pass 4 bytes per float, a read and write"
             + " pass 8) over the best measurement iteration."},
         exitCodeOnInvalidInput = 2)
