@@ -46,7 +46,9 @@ import picocli.CommandLine.Option;
             + " copy bandwidth, global-norm clipping on both kernels (1M, 16M, 64M floats; one tensor and"
             + " 200), the under-threshold step, value clipping, AGC, the clipped optimizer step fused and unfused"
             + " against the step alone (Adam and SGD, 16M floats), and gradclip on DJL NDArrays against the"
-            + " same clip composed from libtorch ops. Each row runs in its own JVM; GB/s"
+            + " same clip composed from libtorch ops, and gradclip's core clip against PyTorch's clip_grad_norm_ and"
+            + " clip_grad_value_ (foreach) when a Python with torch is found or can be made from a local CPU wheel"
+            + " (--only pytorch; GRADCLIP_TORCH_PYTHON, GRADCLIP_TORCH_WHEEL). Each row runs in its own JVM; GB/s"
             + " counts the bytes the operation must move (a read pass 4 bytes per float, a read and write"
             + " pass 8) over the best measurement iteration."},
         exitCodeOnInvalidInput = 2)
@@ -94,14 +96,52 @@ public final class BenchMain implements Callable<Integer> {
 
     private final PrintWriter stdout;
     private final PrintWriter stderr;
+    private final TorchPeers torchPeers;
+
+    /** Finds and starts the PyTorch peer; tests give a fake one. */
+    interface TorchPeers {
+        /**
+         * @param progress where to say that a Python with torch is being made
+         * @return where the peer's Python is, or why there is none
+         */
+        TorchPeer.Location locate(PrintWriter progress);
+
+        /**
+         * Starts a peer in this JVM (the smoke run; the others fork a JVM that starts its own).
+         *
+         * @param python the Python that imports torch
+         * @return the connected peer
+         * @throws IOException if it cannot be started
+         */
+        TorchPeer start(String python) throws IOException;
+    }
+
+    /** The real peer: {@link TorchPeer#locate} on this process's environment. */
+    static final TorchPeers SYSTEM_TORCH = new TorchPeers() {
+        @Override
+        public TorchPeer.Location locate(PrintWriter progress) {
+            return TorchPeer.locate(System.getenv(), "python3", TorchPeer.defaultVenv(), TorchPeer.WHEEL_DIR,
+                    progress);
+        }
+
+        @Override
+        public TorchPeer start(String python) throws IOException {
+            return TorchPeer.start(python);
+        }
+    };
 
     /**
      * @param stdout where the table (or with {@code --json} the JSON) goes
      * @param stderr where progress goes
      */
     BenchMain(PrintWriter stdout, PrintWriter stderr) {
+        this(stdout, stderr, SYSTEM_TORCH);
+    }
+
+    BenchMain(PrintWriter stdout, PrintWriter stderr, TorchPeers torchPeers) {
         this.stdout = stdout;
         this.stderr = stderr;
+        this.torchPeers = torchPeers;
     }
 
     /**
@@ -121,9 +161,20 @@ public final class BenchMain implements Callable<Integer> {
      * @return the exit code
      */
     static int run(String[] args, PrintWriter stdout, PrintWriter stderr) {
+        return run(args, stdout, stderr, SYSTEM_TORCH);
+    }
+
+    /**
+     * @param args       the arguments
+     * @param stdout     standard output
+     * @param stderr     standard error
+     * @param torchPeers how the PyTorch peer is found and started
+     * @return the exit code
+     */
+    static int run(String[] args, PrintWriter stdout, PrintWriter stderr, TorchPeers torchPeers) {
         String[] rest = args.length > 0 && args[0].equals("bench") ? java.util.Arrays.copyOfRange(args, 1, args.length)
                 : args;
-        CommandLine cl = new CommandLine(new BenchMain(stdout, stderr));
+        CommandLine cl = new CommandLine(new BenchMain(stdout, stderr, torchPeers));
         cl.setOut(stdout);
         cl.setErr(stderr);
         // bad input is one line, as in the other gradclip commands, not picocli's usage text
@@ -234,6 +285,48 @@ public final class BenchMain implements Callable<Integer> {
                 }
             }
         }
+        List<TorchPaired> torchPaired = new ArrayList<>();
+        TorchPeer.Location torchPeer = null;
+        String torchVersion = null;
+        // "pytorch", not "torch": the DJL rows' libtorch-ops-peer already answers to --only torch (and both run then)
+        if (only == null ? mode != BenchPlan.Mode.SMOKE : "pytorch".contains(only) || only.contains("pytorch")) {
+            torchPeer = torchPeers.locate(stderr);
+            if (!torchPeer.found()) {
+                stderr.println("[pytorch] no PyTorch peer could be run: " + torchPeer.why() + "; the torch rows are"
+                        + " skipped");
+                stderr.flush();
+            } else {
+                int[] threads = Runtime.getRuntime().availableProcessors() > 1
+                        ? new int[] {1, Runtime.getRuntime().availableProcessors()} : new int[] {1};
+                int[][] sets = mode == BenchPlan.Mode.SMOKE ? new int[][] {{BenchPlan.M1 / 4, 1}, {BenchPlan.M1 / 4, 200}}
+                        : mode == BenchPlan.Mode.QUICK ? new int[][] {{BenchPlan.M1, 1}, {BenchPlan.M1, 200},
+                            {BenchPlan.M16, 1}, {BenchPlan.M16, 200}}
+                        : new int[][] {{BenchPlan.M1, 1}, {BenchPlan.M1, 200}, {BenchPlan.M16, 1},
+                            {BenchPlan.M16, 200}, {BenchPlan.M64, 1}, {BenchPlan.M64, 200}};
+                for (int[] set : sets) {
+                    int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : mode == BenchPlan.Mode.QUICK ? 10
+                            : set[0] <= BenchPlan.M1 ? 40 : set[0] <= BenchPlan.M16 ? 20 : 10;
+                    stderr.printf(Locale.ROOT, "[pytorch] gradclip / PyTorch clip_grad_*_ (foreach) interleaved, %s"
+                            + " floats, %d tensor%s, torch threads %s ... ", floats(set[0]), set[1],
+                            set[1] == 1 ? "" : "s", java.util.Arrays.toString(threads));
+                    stderr.flush();
+                    try {
+                        TorchPairedMain.Parsed p = torchPaired(set[0], set[1], rounds, threads, torchPeer.python(),
+                                mode == BenchPlan.Mode.SMOKE);
+                        torchVersion = p.version();
+                        for (TorchPairedMain.Row r : p.rows()) {
+                            torchPaired.add(new TorchPaired(set[0], set[1], r));
+                        }
+                        stderr.printf(Locale.ROOT, "PyTorch / gradclip %s%n", String.join(", ", p.rows().stream()
+                                .map(r -> String.format(Locale.ROOT, "%.2f", r.ratio())).toList()));
+                    } catch (IOException | RuntimeException e) {
+                        stderr.println("failed");
+                        stderr.println("gradclip bench: PyTorch paired measurement failed: " + rootMessage(e));
+                        return 1;
+                    }
+                }
+            }
+        }
         double bandwidth = 0;
         double copy = 0;
         List<BenchResult> results = new ArrayList<>();
@@ -267,6 +360,7 @@ public final class BenchMain implements Callable<Integer> {
         printPaired(table, paired);
         printFusedSteps(table, fusedSteps);
         printDjlPaired(table, djlPaired);
+        printTorchPaired(table, torchPaired, torchVersion);
         ObjectNode doc = toJson(bandwidth, copy, results, mode);
         ArrayNode pairedJson = doc.putArray("paired");
         for (Paired p : paired) {
@@ -318,6 +412,30 @@ public final class BenchMain implements Callable<Integer> {
             o.put("clip_ratio", round(d.overRatio(), 4));
             o.put("under_threshold_ratio", round(d.underRatio(), 4));
         }
+        if (torchPeer != null) {
+            ObjectNode peer = doc.putObject("torch_peer");
+            peer.put("found", torchPeer.found());
+            if (torchPeer.found()) {
+                peer.put("python", torchPeer.why());
+                peer.put("version", torchVersion);
+            } else {
+                peer.put("reason", torchPeer.why());
+            }
+        }
+        ArrayNode torchJson = doc.putArray("torch_paired");
+        for (TorchPaired t : torchPaired) {
+            ObjectNode o = torchJson.addObject();
+            o.put("op", t.row().op());
+            o.put("floats", t.floats());
+            o.put("tensors", t.tensors());
+            o.put("torch_threads", t.row().torchThreads());
+            o.put("gradclip_threads", 1);
+            o.put("gradclip_best_ms", round(t.row().gradclip()[0], 4));
+            o.put("gradclip_median_ms", round(t.row().gradclip()[1], 4));
+            o.put("torch_best_ms", round(t.row().torch()[0], 4));
+            o.put("torch_median_ms", round(t.row().torch()[1], 4));
+            o.put("ratio", round(t.row().ratio(), 4));
+        }
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         if (json) {
             stdout.println(mapper.writeValueAsString(doc));
@@ -327,6 +445,69 @@ public final class BenchMain implements Callable<Integer> {
             write(mapper, doc);
         }
         return 0;
+    }
+
+    /** One row of the PyTorch comparison, with the sizes it ran on. */
+    private record TorchPaired(int floats, int tensors, TorchPairedMain.Row row) {
+    }
+
+    private TorchPairedMain.Parsed torchPaired(int floats, int tensors, int rounds, int[] threads, String python,
+            boolean inProcess) throws IOException {
+        if (inProcess) {
+            try (TorchPeer peer = torchPeers.start(python)) {
+                List<TorchPairedMain.Row> rows = TorchPairedMain.measure(floats, tensors, rounds, threads, peer);
+                return new TorchPairedMain.Parsed(peer.version(), rows);
+            }
+        }
+        StringBuilder list = new StringBuilder();
+        for (int t : threads) {
+            list.append(list.length() == 0 ? "" : ",").append(t);
+        }
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd", "-cp",
+                System.getProperty("java.class.path"), TorchPairedMain.class.getName(), String.valueOf(floats),
+                String.valueOf(tensors), String.valueOf(rounds), list.toString(), python);
+        // unlike the other forks, its standard error is kept: the peer's tracebacks end up there
+        Path log = Files.createTempFile("gradclip-torch", ".log");
+        try {
+            Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+            process.getOutputStream().close();
+            String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int code = process.waitFor();
+            if (code != 0) {
+                List<String> lines = Files.readAllLines(log).stream().filter(l -> !l.isBlank()).toList();
+                String last = lines.stream().filter(l -> l.contains("Exception") || l.contains("Error")).findFirst()
+                        .orElse(lines.isEmpty() ? "" : lines.get(lines.size() - 1));
+                throw new IllegalStateException("the forked JVM exited with code " + code
+                        + (last.isEmpty() ? "" : ": " + last.strip()));
+            }
+            return TorchPairedMain.parse(output);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } finally {
+            Files.deleteIfExists(log);
+        }
+    }
+
+    private static void printTorchPaired(PrintWriter w, List<TorchPaired> rows, String version) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        w.println();
+        w.println("PyTorch " + version + ", paired (gradclip's core clip and torch.nn.utils clip_grad_norm_ /"
+                + " clip_grad_value_ with foreach=True alternating round by round on the same sizes; gradclip's core"
+                + " runs on one thread whatever torch's thread count; ratio = PyTorch median / gradclip median, > 1:"
+                + " gradclip faster):");
+        w.printf(Locale.ROOT, "%-20s %7s %7s %7s %8s %10s %10s %10s %10s %7s%n", "op", "floats", "tensors",
+                "torch t", "gc t", "gc best", "gc median", "pt best", "pt median", "ratio");
+        for (TorchPaired t : rows) {
+            TorchPairedMain.Row r = t.row();
+            w.printf(Locale.ROOT, "%-20s %7s %7d %7d %8d %10.3f %10.3f %10.3f %10.3f %7.2f%n", r.op(),
+                    floats(t.floats()), t.tensors(), r.torchThreads(), 1, r.gradclip()[0], r.gradclip()[1],
+                    r.torch()[0], r.torch()[1], r.ratio());
+        }
+        w.flush();
     }
 
     /**

@@ -1,0 +1,179 @@
+package dev.gradclip.bench;
+
+import dev.gradclip.ClipReport;
+import dev.gradclip.Clipper;
+import dev.gradclip.Clippers;
+import dev.gradclip.internal.Kernels;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One forked JVM of the bench command's PyTorch comparison: on gradients of the same sizes on both
+ * sides ({@link Workloads#split}, uniform in [-1, 1)) it alternates, round by round, gradclip's core
+ * clip ({@link Clippers#globalNorm} over and under the threshold, {@link Clippers#value}) and the
+ * PyTorch peer's {@code clip_grad_norm_} / {@code clip_grad_value_} ({@code foreach=True}), so both see
+ * the same moments of a shared machine. Each call follows an untimed restore of the gradients, on both
+ * sides. gradclip's core runs on the calling thread; the peer runs with each requested torch thread
+ * count in turn.
+ *
+ * <p>Arguments: {@code floats tensors rounds threads python}, threads comma-separated; output: a line
+ * {@code torch <version>}, then one line per op and thread count: {@code op threads gradclip_best
+ * gradclip_median torch_best torch_median} (ms).
+ */
+public final class TorchPairedMain {
+
+    /** The ops, as printed: the global-norm clip over the threshold, under it, and value clipping. */
+    static final List<String> OPS = List.of("clip_grad_norm", "clip_grad_norm_under", "clip_grad_value");
+
+    /** The clip value of {@code clip_grad_value_}: half the elements of uniform [-1, 1) data exceed it. */
+    static final double CLIP_VALUE = ElementwiseClipBenchmark.CLIP_VALUE;
+
+    private TorchPairedMain() {
+    }
+
+    /**
+     * One op at one torch thread count: best and median ms of each side.
+     *
+     * @param op           one of {@link #OPS}
+     * @param torchThreads torch's intra-op threads (gradclip's core runs on one)
+     * @param gradclip     best and median ms
+     * @param torch        best and median ms
+     */
+    record Row(String op, int torchThreads, double[] gradclip, double[] torch) {
+        /** @return PyTorch's median over gradclip's: above 1, gradclip is faster */
+        double ratio() {
+            return torch[1] / gradclip[1];
+        }
+    }
+
+    /**
+     * @param args {@code floats tensors rounds threads python}
+     * @throws IOException if the peer fails
+     */
+    public static void main(String[] args) throws IOException {
+        int floats = Integer.parseInt(args[0]);
+        int tensors = Integer.parseInt(args[1]);
+        int rounds = Integer.parseInt(args[2]);
+        int[] threads = Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
+        Clipper norm = Clippers.globalNorm(1e-3);
+        Clipper none = Clippers.globalNorm(1e9);
+        Clipper value = Clippers.value(CLIP_VALUE);
+        JitWarmUp.run(set -> {
+            norm.clip(set);
+            none.clip(set);
+            value.clip(set);
+        });
+        try (TorchPeer peer = TorchPeer.start(args[4])) {
+            List<Row> rows = measure(floats, tensors, rounds, threads, peer);
+            StringBuilder out = new StringBuilder("torch " + peer.version() + "\n");
+            for (Row r : rows) {
+                out.append(String.format(Locale.ROOT, "%s %d %.6f %.6f %.6f %.6f%n", r.op(), r.torchThreads(),
+                        r.gradclip()[0], r.gradclip()[1], r.torch()[0], r.torch()[1]));
+            }
+            System.out.print(out);
+            System.out.flush();
+        }
+    }
+
+    /**
+     * Measures every op at every thread count.
+     *
+     * @param floats  total floats
+     * @param tensors tensors
+     * @param rounds  timed rounds (two untimed ones come first)
+     * @param threads torch thread counts, in order
+     * @param peer    the connected peer
+     * @return the rows, ops within thread counts
+     * @throws IOException if the peer fails or a clip does not do what it should
+     */
+    static List<Row> measure(int floats, int tensors, int rounds, int[] threads, TorchPeer peer) throws IOException {
+        ClipData data = ClipData.create(floats, tensors, false, Kernels.get().name());
+        float[][] pristine = ClipData.copy(data.grads);
+        double norm = Clippers.globalNorm(Double.MAX_VALUE).clip(data.set).normBefore();
+        Clipper[] clippers = {Clippers.globalNorm(norm * 0.5), Clippers.globalNorm(norm * 2),
+            Clippers.value(CLIP_VALUE)};
+        double torchNorm = peer.setup(floats, tensors);
+        String[] ops = {"norm", "norm", "value"};
+        double[] args = {torchNorm * 0.5, torchNorm * 2, CLIP_VALUE};
+        List<Row> rows = new ArrayList<>();
+        for (int t : threads) {
+            peer.threads(t);
+            double[][] gc = new double[OPS.size()][rounds];
+            double[][] pt = new double[OPS.size()][rounds];
+            for (int r = -2; r < rounds; r++) { // two untimed rounds first: page and cache first touches
+                for (int k = 0; k < OPS.size(); k++) {
+                    // who goes first changes every round, so neither side always follows the other
+                    for (int side = 0; side < 2; side++) {
+                        if ((side + r + k) % 2 == 0) {
+                            Workloads.restore(pristine, data.grads);
+                            long t0 = System.nanoTime();
+                            ClipReport report = clippers[k].clip(data.set);
+                            long t1 = System.nanoTime();
+                            if (report.clipped() != (k != 1)) {
+                                throw new IllegalStateException(OPS.get(k) + ": gradclip clipped=" + report.clipped());
+                            }
+                            if (r >= 0) {
+                                gc[k][r] = (t1 - t0) / 1e6;
+                            }
+                        } else {
+                            double[] reply = peer.round(ops[k], args[k]);
+                            boolean ok = k == 2 ? reply[1] <= CLIP_VALUE
+                                    : Math.abs(reply[1] - torchNorm) <= 1e-3 * torchNorm;
+                            if (!ok) {
+                                throw new IOException(OPS.get(k) + ": the PyTorch peer's check value " + reply[1]
+                                        + " is off (norm " + torchNorm + ")");
+                            }
+                            if (r >= 0) {
+                                pt[k][r] = reply[0] / 1e6;
+                            }
+                        }
+                    }
+                }
+            }
+            for (int k = 0; k < OPS.size(); k++) {
+                rows.add(new Row(OPS.get(k), t, bestAndMedian(gc[k]), bestAndMedian(pt[k])));
+            }
+        }
+        return rows;
+    }
+
+    private static double[] bestAndMedian(double[] times) {
+        double[] s = times.clone();
+        Arrays.sort(s);
+        return new double[] {s[0], s[s.length / 2]};
+    }
+
+    /**
+     * Parses what {@link #main} prints.
+     *
+     * @param output the output
+     * @return torch's version and the rows
+     */
+    static Parsed parse(String output) {
+        List<String> lines = output.strip().lines().map(String::trim).filter(l -> !l.isEmpty()).toList();
+        if (lines.isEmpty() || !lines.get(0).startsWith("torch ")) {
+            throw new IllegalStateException("unexpected output of the PyTorch paired measurement: '" + output.strip()
+                    + "'");
+        }
+        List<Row> rows = new ArrayList<>();
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split("\\s+");
+            if (f.length != 6 || !OPS.contains(f[0])) {
+                throw new IllegalStateException("unexpected line of the PyTorch paired measurement: '" + line + "'");
+            }
+            rows.add(new Row(f[0], Integer.parseInt(f[1]), new double[] {Double.parseDouble(f[2]),
+                Double.parseDouble(f[3])}, new double[] {Double.parseDouble(f[4]), Double.parseDouble(f[5])}));
+        }
+        return new Parsed(lines.get(0).substring(6).trim(), rows);
+    }
+
+    /**
+     * @param version torch's version
+     * @param rows    the rows
+     */
+    record Parsed(String version, List<Row> rows) {
+    }
+}
