@@ -59,7 +59,7 @@ public record RunResult(String name, String task, String clip, String optimizer,
         m.put("first_loss", firstLoss);
         m.put("outcome", outcome.kind().id());
         m.put("outcome_reason", outcome.reason());
-        m.put("final_loss", outcome.diverged() ? Double.NaN : finalLoss);
+        m.put("final_loss", finalLoss);
         Map<String, Object> eval = new LinkedHashMap<>();
         eval.put("metric", evaluation.metric());
         eval.put("value", evaluation.value());

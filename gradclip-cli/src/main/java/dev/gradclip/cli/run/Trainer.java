@@ -136,7 +136,6 @@ public final class Trainer {
             }
         }
         int done = p.done;
-        double finalLoss = p.diverged ? Double.NaN : mean(p.losses, Math.max(0, done - window), done);
         long stepsToSuccess = 0;
         for (int i = 0; i < done && stepsToSuccess == 0; i++) {
             if (evaluation.criterion().learned(p.evals[i])) {
@@ -145,6 +144,8 @@ public final class Trainer {
         }
         Outcome outcome = Outcome.decide(Arrays.copyOf(p.losses, done), window, p.divergedAt,
                 failure != null ? "gradient" : "loss", evaluation, stepsToSuccess);
+        // a diverged run has no final loss: it never enters a mean, a median or a table
+        double finalLoss = outcome.diverged() ? Double.NaN : mean(p.losses, Math.max(0, done - window), done);
         LayerHealth health = new LayerHealth(layers, p.layerNorms, done);
         double wall = (System.nanoTime() - start) / 1e9;
         RunResult result = new RunResult(plan.name(), plan.task().name(), plan.clip().label(), plan.optimizer().text(),
