@@ -206,7 +206,7 @@ class JavadocSnippetsTest {
                 assertThat(r.loss()).isFinite().isPositive();
                 assertThat(last[0]).isNotEqualTo(before);
                 // the hand-written step: SGD at 0.001 on a gradient clipped to norm 1 moves the weights by 0.001
-                assertThat(distance(last[0], weights(trainer))).isCloseTo(0.001, within(1e-5));
+                assertThat(TrainingHooksTest.distance(last[0], weights(trainer))).isCloseTo(0.001, within(1e-5));
             } finally {
                 batch.close();
             }
@@ -225,32 +225,13 @@ class JavadocSnippetsTest {
             }
             float[] before = weights(trainer);
             djlGradientsExample(trainer);
-            assertThat(distance(before, weights(trainer))).isCloseTo(0.001, within(1e-5));
+            assertThat(TrainingHooksTest.distance(before, weights(trainer))).isCloseTo(0.001, within(1e-5));
         }
     }
 
     /** Every parameter of the trainer's model, concatenated. */
     private static float[] weights(Trainer trainer) {
-        List<Float> all = new ArrayList<>();
-        for (var p : trainer.getModel().getBlock().getParameters().values()) {
-            for (float v : p.getArray().toFloatArray()) {
-                all.add(v);
-            }
-        }
-        float[] out = new float[all.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = all.get(i);
-        }
-        return out;
-    }
-
-    private static double distance(float[] a, float[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = (double) a[i] - b[i];
-            s += d * d;
-        }
-        return Math.sqrt(s);
+        return TrainingHooksTest.parameters(trainer.getModel());
     }
 
     @Test

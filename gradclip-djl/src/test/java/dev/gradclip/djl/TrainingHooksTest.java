@@ -53,7 +53,8 @@ class TrainingHooksTest {
                 .optLabels(m.create(y, new Shape(rows, 1))).setSampling(rows, false).build();
     }
 
-    private static float[] parameters(Model model) {
+    /** Every parameter of the model, concatenated in the block's order. */
+    static float[] parameters(Model model) {
         List<Float> all = new ArrayList<>();
         for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
             for (float v : p.getValue().getArray().toFloatArray()) {
@@ -67,7 +68,8 @@ class TrainingHooksTest {
         return out;
     }
 
-    private static double distance(float[] a, float[] b) {
+    /** The Euclidean distance between two parameter vectors. */
+    static double distance(float[] a, float[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) {
             s += (double) (a[i] - b[i]) * (a[i] - b[i]);
