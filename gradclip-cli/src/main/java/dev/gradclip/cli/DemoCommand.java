@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -91,22 +92,12 @@ public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    GridOptions options;
+
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/demo",
             description = "Output folder (default ${DEFAULT-VALUE}).")
     java.nio.file.Path out;
-
-    @Option(names = "--seeds", paramLabel = "SEEDS", defaultValue = "1-5",
-            description = "Seeds of every method: a range 1-5, a list 1,2,7 or one seed (default ${DEFAULT-VALUE}).")
-    String seeds;
-
-    @Option(names = "--steps-scale", paramLabel = "F", defaultValue = "1",
-            description = {"Multiplies every panel's training steps (default ${DEFAULT-VALUE}: 3000 RNN steps, 600 MLP"
-                    + " steps); below 1 for a quick look, whose outcomes then mean less."})
-    double stepsScale;
-
-    @Option(names = "--eval-samples", paramLabel = "N", defaultValue = "2000",
-            description = "Fresh sequences or test images per evaluation (default ${DEFAULT-VALUE}).")
-    int evalSamples;
 
     @Option(names = "--overwrite",
             description = "Replace the run already in --out when --out is given (runs/demo is always replaced).")
@@ -118,13 +109,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        if (!(stepsScale > 0 && stepsScale <= 100)) {
-            throw new UsageException("--steps-scale must be above 0 and at most 100, got " + stepsScale);
-        }
-        if (evalSamples <= 0) {
-            throw new UsageException("--eval-samples must be a positive whole number, got " + evalSamples);
-        }
-        List<Long> seedList = CompareCommand.parseSeeds(seeds);
+        List<Long> seedList = options.validate();
         List<Panel> panels = List.of(SEQUENCE, REAL_DATA);
         for (Panel panel : panels) {
             Tasks.byName(panel.task()).check(settings(panel, seedList.get(0)));
@@ -146,7 +131,8 @@ public final class DemoCommand implements Callable<Integer> {
         int number = 2;
         for (Panel panel : panels) {
             w.println();
-            w.printf(Locale.ROOT, "%d. %s, %d steps, seeds %s:%n", number++, panel.title(), steps(panel), seeds);
+            w.printf(Locale.ROOT, "%d. %s, %d steps, seeds %s:%n", number++, panel.title(), steps(panel),
+                    options.seeds);
             w.flush();
             Task task = Tasks.byName(panel.task());
             List<Evidence> evidence = new ArrayList<>();
@@ -202,11 +188,12 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private int steps(Panel panel) {
-        return Math.max(1, (int) Math.round(panel.steps() * stepsScale));
+        return options.steps(panel.steps());
     }
 
     private TaskSettings settings(Panel panel, long seed) {
-        return new TaskSettings(seed, steps(panel), null, panel.length(), null, null, null, null, null, evalSamples);
+        return new TaskSettings(seed, steps(panel), null, panel.length(), null, null, null, null, null,
+                options.evalSamples);
     }
 
     private static String folderName(Method m) {

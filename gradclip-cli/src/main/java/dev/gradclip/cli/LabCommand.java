@@ -73,23 +73,13 @@ public final class LabCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    GridOptions options;
+
     @Option(names = "--workloads", paramLabel = "IDS", split = ",",
             description = "Workloads to train, comma-separated (default: all of adding-T10, adding-T20,"
                     + " fashion-mnist-lr1, char-lm-lr20).")
     List<String> workloads;
-
-    @Option(names = "--seeds", paramLabel = "SEEDS", defaultValue = "1-5",
-            description = "Seeds: a range 1-5, a list 1,2,7 or one seed (default ${DEFAULT-VALUE}).")
-    String seeds;
-
-    @Option(names = "--steps-scale", paramLabel = "F", defaultValue = "1",
-            description = "Multiplies every workload's steps (default ${DEFAULT-VALUE}).")
-    double stepsScale;
-
-    @Option(names = "--eval-samples", paramLabel = "N", defaultValue = "2000",
-            description = "Fresh sequences or test images per evaluation (default ${DEFAULT-VALUE}; the char LM"
-                    + " keeps its own).")
-    int evalSamples;
 
     @Mixin
     OutputOptions output;
@@ -97,14 +87,8 @@ public final class LabCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        if (!(stepsScale > 0 && stepsScale <= 100)) {
-            throw new UsageException("--steps-scale must be above 0 and at most 100, got " + stepsScale);
-        }
-        if (evalSamples <= 0) {
-            throw new UsageException("--eval-samples must be a positive whole number, got " + evalSamples);
-        }
+        List<Long> seedList = options.validate();
         List<Workload> chosen = choose();
-        List<Long> seedList = CompareCommand.parseSeeds(seeds);
         List<String> methods = new ArrayList<>();
         methods.add("none");
         methods.addAll(FIXED);
@@ -136,7 +120,7 @@ public final class LabCommand implements Callable<Integer> {
             }
             double minutes = (System.nanoTime() - workloadStart) / 60e9;
             out.printf(Locale.ROOT, "%n%s (%s), %d steps, seeds %s, %.1f min:%n", w.id(), w.description(), steps(w),
-                    seeds, minutes);
+                    options.seeds, minutes);
             Tables.evidence(out, evidence);
             Map<String, Object> ws = new LinkedHashMap<>();
             ws.put("id", w.id());
@@ -159,7 +143,7 @@ public final class LabCommand implements Callable<Integer> {
             summaries.add(ws);
         }
         double total = (System.nanoTime() - start) / 60e9;
-        String text = "# gradclip lab\n\n" + "Seeds " + seeds + ", every run's outcome judged as in docs/lab.md. "
+        String text = "# gradclip lab\n\n" + "Seeds " + options.seeds + ", every run's outcome judged as in docs/lab.md. "
                 + String.format(Locale.ROOT, "%.1f minutes in all.%n%n", total) + md + "\n" + notes;
         folder.write("lab.md", text);
         Map<String, Object> summary = new LinkedHashMap<>();
@@ -197,11 +181,11 @@ public final class LabCommand implements Callable<Integer> {
     }
 
     private int steps(Workload w) {
-        return Math.max(1, (int) Math.round(w.steps() * stepsScale));
+        return options.steps(w.steps());
     }
 
     private TaskSettings settings(Workload w, long seed) {
-        Integer eval = w.task().equals("char-lm") ? null : evalSamples;
+        Integer eval = w.task().equals("char-lm") ? null : options.evalSamples;
         return new TaskSettings(seed, steps(w), null, w.length(), null, null, null, null, null, eval);
     }
 
