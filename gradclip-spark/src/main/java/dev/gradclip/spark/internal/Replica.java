@@ -24,6 +24,13 @@ import java.util.List;
  */
 public final class Replica implements AutoCloseable {
 
+    /**
+     * DJL's PyTorch engine allows one gradient collector at a time in a JVM ("A PtGradientCollector is
+     * already collecting"), so concurrent tasks of an executor (the threads of {@code local[N]}, an
+     * executor with several cores) take turns for forward and backward.
+     */
+    private static final Object COLLECTING = new Object();
+
     private final NDManager manager;
     private final Block block;
     private final Loss loss;
@@ -96,11 +103,13 @@ public final class Replica implements AutoCloseable {
             NDArray x = step.create(shard.inputs(), new Shape(shard.inputShape()));
             NDArray y = step.create(shard.labels(), new Shape(shard.labelShape()));
             double lossValue;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDList predictions = block.forward(new ParameterStore(step, false), new NDList(x), true);
-                NDArray value = loss.evaluate(new NDList(y), predictions);
-                collector.backward(value);
-                lossValue = value.toType(DataType.FLOAT64, false).getDouble();
+            synchronized (COLLECTING) {
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    NDList predictions = block.forward(new ParameterStore(step, false), new NDList(x), true);
+                    NDArray value = loss.evaluate(new NDList(y), predictions);
+                    collector.backward(value);
+                    lossValue = value.toType(DataType.FLOAT64, false).getDouble();
+                }
             }
             float[][] g = new float[parameters.size()][];
             for (int i = 0; i < g.length; i++) {
