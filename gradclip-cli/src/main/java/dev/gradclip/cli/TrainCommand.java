@@ -49,6 +49,17 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Random seed; the same seed gives the same numbers (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = {"Train data-parallel on Apache Spark: local[N] (N threads here), local[N,F] (each task "
+                + "tried up to F times), spark://HOST:7077, ... Every step's batch is split into --partitions shards "
+                + "whose gradients the driver sums in order, clips and applies: the same run as without --spark "
+                + "within float summation order (docs/spark.md). fashion-mnist only."})
+    String sparkMaster;
+
+    @Option(names = "--partitions", paramLabel = "N",
+            description = "With --spark: the shards of each batch (default: Spark's default parallelism, N for local[N]).")
+    Integer partitions;
+
     @Mixin
     TaskOptions taskOptions;
 
@@ -81,6 +92,19 @@ public final class TrainCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         Task t = Tasks.byName(task);
+        if (partitions != null && sparkMaster == null) {
+            throw new UsageException("--partitions needs --spark");
+        }
+        if (sparkMaster == null) {
+            return run(from, options, t, out);
+        }
+        // dev.gradclip.cli.task.SparkTask is the only class that needs Spark's jars: loaded only here
+        try (dev.gradclip.cli.task.SparkTask onSpark = dev.gradclip.cli.task.SparkTask.open(t, sparkMaster, partitions)) {
+            return run(from, options, onSpark, out);
+        }
+    }
+
+    private int run(CheckpointStore.Loaded from, List<String> options, Task t, PrintWriter out) {
         ClipSpec c = Specs.clip(clip, t);
         OptimizerSpec o = Specs.optimizer(optimizer, t);
         TaskSettings settings = taskOptions.settings(t, seed);

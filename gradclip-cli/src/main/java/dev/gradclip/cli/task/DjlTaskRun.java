@@ -41,6 +41,31 @@ abstract class DjlTaskRun implements TaskRun {
     private LayerNorms layerNorms;
     private byte[] dataBeforeStep;
     private boolean stepThrew;
+    private Backward backward;
+
+    /**
+     * Computes a batch's gradients into the trainer's gradient arrays somewhere else than in this
+     * process's forward and backward: on Spark's executors for {@code train --spark}.
+     */
+    interface Backward {
+        /**
+         * @param trainer the trainer whose parameters' gradients are written
+         * @param data    the batch's inputs
+         * @param labels  its labels
+         * @return the batch's mean loss
+         */
+        double gradients(Trainer trainer, NDList data, NDList labels);
+    }
+
+    /**
+     * Computes every later step's gradients with {@code other} instead of this process's forward and
+     * backward; the clipper, the optimizer, checkpoints and evaluation stay here.
+     *
+     * @param other the gradient computation
+     */
+    void distribute(Backward other) {
+        this.backward = other;
+    }
 
     /**
      * @param model   the model, owned by this run from now on
@@ -188,11 +213,15 @@ abstract class DjlTaskRun implements TaskRun {
         try (NDManager m = trainer.getManager().newSubManager()) {
             NDList[] xy = batch(m, step);
             double loss;
-            try (GradientCollector collector = trainer.newGradientCollector()) {
-                NDList preds = trainer.forward(xy[0], xy[1]);
-                NDArray value = trainer.getLoss().evaluate(xy[1], preds);
-                collector.backward(value);
-                loss = value.toType(DataType.FLOAT64, false).getDouble();
+            if (backward != null) {
+                loss = backward.gradients(trainer, xy[0], xy[1]);
+            } else {
+                try (GradientCollector collector = trainer.newGradientCollector()) {
+                    NDList preds = trainer.forward(xy[0], xy[1]);
+                    NDArray value = trainer.getLoss().evaluate(xy[1], preds);
+                    collector.backward(value);
+                    loss = value.toType(DataType.FLOAT64, false).getDouble();
+                }
             }
             DjlGradients g = gradients();
             try {

@@ -140,10 +140,7 @@ public final class FashionMnistTask implements Task {
         int evalSamples = Math.min(data.test().count(), settings.evalSamples() == null ? data.test().count()
                 : settings.evalSamples());
         Engine.getInstance().setRandomSeed((int) settings.seed());
-        SequentialBlock net = new SequentialBlock()
-                .add(Linear.builder().setUnits(hidden).build()).add(Activation::relu)
-                .add(Linear.builder().setUnits(hidden).build()).add(Activation::relu)
-                .add(Linear.builder().setUnits(CLASSES).build());
+        SequentialBlock net = mlp(hidden);
         Model model = Model.newInstance(NAME);
         try {
             model.setBlock(net);
@@ -155,6 +152,20 @@ public final class FashionMnistTask implements Task {
             model.close();
             throw e;
         }
+    }
+
+    /** The MLP {@code 784 → hidden → hidden → 10}, ReLU, uninitialised. */
+    static SequentialBlock mlp(int hidden) {
+        return new SequentialBlock()
+                .add(Linear.builder().setUnits(hidden).build()).add(Activation::relu)
+                .add(Linear.builder().setUnits(hidden).build()).add(Activation::relu)
+                .add(Linear.builder().setUnits(CLASSES).build());
+    }
+
+    @Override
+    public ModelRecipe modelRecipe(TaskSettings settings) {
+        int hidden = settings.hidden() == null ? 128 : settings.hidden();
+        return new ModelRecipe(() -> mlp(hidden), Loss::softmaxCrossEntropyLoss, new long[] {PIXELS});
     }
 
     private static final class Run extends DjlTaskRun {

@@ -38,4 +38,15 @@ public interface Task {
      * @return the run, ready for its first step
      */
     TaskRun start(TaskSettings settings, Clipper clipper, OptimizerSpec optimizer);
+
+    /**
+     * How to build this task's model on Spark's executors, for {@code train --spark}: only tasks whose
+     * runs are {@link DjlTaskRun}s and whose loss is a mean over examples can train data-parallel.
+     *
+     * @param settings the task options
+     * @return the recipe, or {@code null} when the task cannot train on Spark
+     */
+    default ModelRecipe modelRecipe(TaskSettings settings) {
+        return null;
+    }
 }
