@@ -78,6 +78,19 @@ public final class DataParallel implements AutoCloseable {
         return new DataParallel(context, model, partitions, null);
     }
 
+    /**
+     * {@link #of} on a context started by {@link Spark#start}.
+     *
+     * @param spark      the running context
+     * @param model      the model every partition builds
+     * @param partitions how many partitions (shards) a batch is split into
+     * @return the exchange
+     * @throws IllegalArgumentException if {@code partitions < 1}
+     */
+    public static DataParallel on(Spark spark, ShardModel model, int partitions) {
+        return of(spark.context(), model, partitions);
+    }
+
     /** @return the parameter names of the model, in the order of every array exchanged */
     public List<String> names() {
         return local.names();

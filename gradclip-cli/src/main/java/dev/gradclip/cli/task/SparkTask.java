@@ -19,26 +19,25 @@ import dev.gradclip.spark.Spark;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * {@code train --spark MASTER}: a task whose every step's gradient is computed data-parallel on Spark
  * by gradclip-spark's {@link DataParallel} (the batch split into contiguous shards, one per partition,
  * their gradients summed on the driver in partition order), then clipped, applied, checkpointed and
  * evaluated here as in a local run, so the run writes the same files. The command's only class that
- * uses Spark: it is loaded only under {@code --spark}, when the launcher has put Spark's jars on the
- * class path.
+ * uses Spark (through gradclip-spark, so the command compiles without Spark's jars): it is loaded
+ * only under {@code --spark}, when the launcher has put Spark's jars on the class path.
  */
 public final class SparkTask implements Task, AutoCloseable {
 
     private final Task task;
-    private final JavaSparkContext context;
+    private final Spark spark;
     private final int partitions;
     private final List<DataParallel> exchanges = new ArrayList<>();
 
-    private SparkTask(Task task, JavaSparkContext context, int partitions) {
+    private SparkTask(Task task, Spark spark, int partitions) {
         this.task = task;
-        this.context = context;
+        this.spark = spark;
         this.partitions = partitions;
     }
 
@@ -59,8 +58,8 @@ public final class SparkTask implements Task, AutoCloseable {
         if (partitions != null && partitions < 1) {
             throw new UsageException("--partitions must be at least 1, got " + partitions);
         }
-        JavaSparkContext context = new JavaSparkContext(Spark.conf(master, "gradclip train " + task.name()));
-        return new SparkTask(task, context, partitions != null ? partitions : context.defaultParallelism());
+        Spark spark = Spark.start(master, "gradclip train " + task.name());
+        return new SparkTask(task, spark, partitions != null ? partitions : spark.defaultParallelism());
     }
 
     /** @return how many shards each batch is split into */
@@ -100,7 +99,7 @@ public final class SparkTask implements Task, AutoCloseable {
             run.close();
             throw new UsageException("--spark: task " + task.name() + " does not train on DJL");
         }
-        DataParallel exchange = DataParallel.of(context, new RecipeModel(task.modelRecipe(settings)), partitions);
+        DataParallel exchange = DataParallel.on(spark, new RecipeModel(task.modelRecipe(settings)), partitions);
         exchanges.add(exchange);
         djl.distribute(new SparkBackward(exchange));
         return run;
@@ -110,7 +109,7 @@ public final class SparkTask implements Task, AutoCloseable {
     @Override
     public void close() {
         exchanges.forEach(DataParallel::close);
-        context.stop();
+        spark.close();
     }
 
     /** A {@link ModelRecipe} as gradclip-spark's {@link ShardModel}. */
