@@ -11,7 +11,6 @@ import dev.gradclip.optim.TrainingStep;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,14 +36,7 @@ class SparkTrainerTest {
 
     @BeforeAll
     static void start() {
-        spark = new JavaSparkContext(Spark.conf("local[2,3]", "gradclip-spark-test"));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (spark != null) {
-            spark.stop();
-        }
+        spark = SharedSpark.context();
     }
 
     static TrainingStep update() {
