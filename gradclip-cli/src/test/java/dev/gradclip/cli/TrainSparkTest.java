@@ -7,12 +7,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
+import dev.gradclip.checkpoint.CheckpointStore;
+import dev.gradclip.cli.run.RunControl;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code train --spark local[2]}: Fashion-MNIST trained data-parallel on two partitions writes the
- * files a local run writes, with the same numbers within float summation order.
+ * files a local run writes, with the same numbers within float summation order, and resumes from its
+ * checkpoints as a run never interrupted.
  */
 class TrainSparkTest {
 
@@ -36,7 +40,7 @@ class TrainSparkTest {
         Path spark = tmp.resolve("spark");
         CliRunner.Result l = CliRunner.run(args(local));
         assertThat(l.exit()).as(l.err()).isEqualTo(ExitCode.OK);
-        CliRunner.Result s = CliRunner.run(args(spark, "--spark", "local[2]"));
+        CliRunner.Result s = CliRunner.run(args(spark, "--spark", "local[2]", "--checkpoint-every", "6"));
         assertThat(s.exit()).as(s.err()).isEqualTo(ExitCode.OK);
         for (String f : new String[] {"metrics.jsonl", "summary.json", "report.html"}) {
             assertThat(spark.resolve(f)).isRegularFile();
@@ -58,6 +62,24 @@ class TrainSparkTest {
         JsonNode summary = TrainCommandTest.json(spark.resolve("summary.json"));
         assertThat(summary.get("steps").asInt()).isEqualTo(20);
         assertThat(Files.readString(spark.resolve("report.html"))).contains("fashion-mnist");
+
+        // the driver dies after a checkpoint: a copy of the run rewound to its previous checkpoint
+        // resumes on a new Spark context and ends as the run never interrupted, bit for bit
+        Path rewound = tmp.resolve("rewound");
+        try (Stream<Path> files = Files.walk(spark)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, rewound.resolve(spark.relativize(f).toString()));
+            }
+        }
+        CheckpointStore store = CheckpointStore.in(rewound.resolve(RunControl.CHECKPOINTS));
+        List<Path> checkpoints = store.files();
+        Files.delete(checkpoints.get(checkpoints.size() - 1));
+        long after = store.loadLatest().orElseThrow().checkpoint().step();
+        CliRunner.Result r = CliRunner.run("train", "--resume", rewound.toString(), "--no-progress");
+        assertThat(r.exit()).as(r.err()).isEqualTo(ExitCode.OK);
+        assertThat(r.err()).contains("after step " + after);
+        assertThat(Files.readAllBytes(rewound.resolve("metrics.jsonl")))
+                .isEqualTo(Files.readAllBytes(spark.resolve("metrics.jsonl")));
     }
 
     @Test
