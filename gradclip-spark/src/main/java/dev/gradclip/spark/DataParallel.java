@@ -124,8 +124,8 @@ public final class DataParallel implements AutoCloseable {
      * The gradient and loss of {@code batch} at {@code parameters}: one Spark job.
      *
      * @param parameters the parameters, in {@link #names()} order (not changed)
-     * @param batch      the batch, at least one example per partition is not needed: a batch of
-     *                   fewer examples than partitions uses one partition per example
+     * @param batch      the batch; one with fewer examples than partitions uses one partition per
+     *                   example
      * @return the mean-loss gradient over the whole batch and the mean loss
      */
     public Gradient gradient(float[][] parameters, ShardBatch batch) {
