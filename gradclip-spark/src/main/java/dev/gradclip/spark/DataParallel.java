@@ -159,6 +159,69 @@ public final class DataParallel implements AutoCloseable {
     }
 
     /**
+     * The batch's gradient left on its owners (sharded mode): one Spark job whose partitions compute
+     * their shards' gradients as {@link #gradient} does, then a shuffle that sends tensor {@code t}'s
+     * contributions to partition {@code t mod N}, which sums them in partition order exactly as
+     * {@link #gradient} sums on the driver. So {@code gradientSharded(p, b).gather()} equals
+     * {@code gradient(p, b).gradients()} bit for bit, but no gradient passes through the driver.
+     *
+     * @param parameters the parameters, in {@link #names()} order (not changed)
+     * @param batch      the batch
+     * @return the gradient of the mean loss, each tensor held by its owner
+     */
+    public ShardedGradients gradientSharded(float[][] parameters, ShardBatch batch) {
+        int n = Math.min(partitions, batch.examples());
+        List<ShardBatch> shards = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            shards.add(batch.shard(i, n));
+        }
+        Broadcast<float[][]> values = context.broadcast(parameters);
+        String key = run;
+        ShardModel m = model;
+        TaskFault f = fault;
+        long s = step++;
+        int examples = batch.examples();
+        org.apache.spark.api.java.JavaRDD<ShardedGradients.Owned> owned = context.parallelize(shards, n)
+                .mapPartitionsWithIndex((index, it) -> {
+                    if (f != null) {
+                        f.beforeTask(s, index, TaskContext.get().attemptNumber());
+                    }
+                    List<ShardGradient> out = new ArrayList<>(1);
+                    while (it.hasNext()) {
+                        out.add(ExecutorModels.gradient(key, m, values.value(), it.next(), index));
+                    }
+                    return out.iterator();
+                }, true)
+                .flatMapToPair(g -> {
+                    List<scala.Tuple2<Integer, ShardGradient>> out = new ArrayList<>();
+                    for (int t = 0; t < g.gradients().length; t++) {
+                        out.add(new scala.Tuple2<>(t, new ShardGradient(g.index(), g.examples(), g.loss(),
+                                new float[][] {g.gradients()[t]})));
+                    }
+                    return out.iterator();
+                })
+                .partitionBy(new ShardedGradients.OwnerPartitioner(n))
+                .mapPartitions(it -> {
+                    java.util.Map<Integer, List<ShardGradient>> byTensor = new java.util.TreeMap<>();
+                    while (it.hasNext()) {
+                        scala.Tuple2<Integer, ShardGradient> e = it.next();
+                        byTensor.computeIfAbsent(e._1(), t -> new ArrayList<>()).add(e._2());
+                    }
+                    List<ShardedGradients.Owned> out = new ArrayList<>();
+                    for (java.util.Map.Entry<Integer, List<ShardGradient>> e : byTensor.entrySet()) {
+                        List<ShardGradient> parts = e.getValue();
+                        parts.sort(Comparator.comparingInt(ShardGradient::index));
+                        out.add(new ShardedGradients.Owned(e.getKey(), sum(parts, examples).gradients()[0]));
+                    }
+                    return out.iterator();
+                }, true)
+                .cache();
+        owned.count();
+        // the broadcast stays in the lineage: a lost owner's tensors are recomputed from it
+        return new ShardedGradients(context, names(), shapes(), n, owned);
+    }
+
+    /**
      * Sums shard gradients in the order given, each weighted by its share of the examples, in double,
      * rounded once to float.
      */

@@ -18,7 +18,8 @@ import scala.Tuple2;
 /**
  * Sharded mode: the gradient tensors of one step live on the partitions that own them (tensor
  * {@code t} on partition {@code t mod N}), and clipping exchanges only per-tensor norms, never the
- * gradients.
+ * gradients. {@link DataParallel#gradientSharded} leaves a batch's summed gradient there (a
+ * reduce-scatter); {@link #distribute} places tensors given on the driver.
  *
  * <p>{@link #clip} runs any clipper that decides from per-tensor norms and scales whole tensors
  * (global norm, ZClip, AutoClip, AdaGC, ...) on the driver, on a view whose
@@ -53,11 +54,11 @@ public final class ShardedGradients {
     public record Owned(int tensor, float[] gradient) implements Serializable {
     }
 
-    private ShardedGradients(JavaSparkContext context, List<String> names, List<long[]> shapes, int owners,
+    ShardedGradients(JavaSparkContext context, List<String> names, List<long[]> shapes, int owners,
             JavaRDD<Owned> tensors) {
         this.context = context;
-        this.names = names;
-        this.shapes = shapes;
+        this.names = List.copyOf(names);
+        this.shapes = List.copyOf(shapes);
         this.owners = owners;
         this.tensors = tensors;
     }

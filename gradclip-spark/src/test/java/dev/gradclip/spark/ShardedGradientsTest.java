@@ -88,6 +88,29 @@ class ShardedGradientsTest {
     }
 
     @Test
+    void aBatchGradientReducedOntoItsOwnersIsTheDriversSumAndClipsAsOnOneMachine() {
+        TinyMlp model = new TinyMlp(20, 16, 4);
+        ShardBatch batch = model.batch(33, 5);
+        try (DataParallel exchange = DataParallel.of(SharedSpark.context(), model, 2)) {
+            float[][] params = exchange.initialParameters(3);
+            float[][] onDriver = exchange.gradient(params, batch).gradients();
+            ShardedGradients owned = exchange.gradientSharded(params, batch);
+            assertThat(owned.gather()).as("the owners' sums, in partition order as the driver adds")
+                    .isDeepEqualTo(onDriver);
+            GradientSet.Builder b = GradientSet.builder();
+            for (int t = 0; t < onDriver.length; t++) {
+                b.add(exchange.names().get(t), onDriver[t], onDriver[t].length);
+            }
+            ClipReport expected = Clippers.globalNorm(0.01).clip(b.build());
+            ClipReport actual = owned.clip(Clippers.globalNorm(0.01));
+            assertThat(expected.clipped()).isTrue();
+            assertThat(Double.doubleToRawLongBits(actual.coefficient()))
+                    .isEqualTo(Double.doubleToRawLongBits(expected.coefficient()));
+            assertThat(owned.gather()).isDeepEqualTo(onDriver);
+        }
+    }
+
+    @Test
     void aClipperThatNeedsElementsIsRefusedWithTheReason() {
         float[][] g = gradients(new Random(1), 1.0);
         ShardedGradients owned = ShardedGradients.distribute(SharedSpark.context(), g, names(), shapes(), 2);
