@@ -5,8 +5,9 @@ import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * Measures the per-step cost of {@link DataParallel#gradient} (one Spark job) against the same
- * gradient computed in one process ({@link DataParallel#localGradient}), for MLPs of several sizes
- * on a batch of 784-pixel examples. Not a test: run it with the test class path (see docs/spark.md):
+ * gradient computed in one process ({@link DataParallel#localGradient}), and of sharded mode
+ * ({@link DataParallel#gradientSharded} then clipping by norms), for MLPs of several sizes on a
+ * batch of 784-pixel examples. Not a test: run it with the test class path (see docs/spark.md):
  *
  * <pre>
  * java [Spark's --add-opens flags] -cp gradclip-spark/target/test-classes:gradclip-spark/target/classes:$(cat gradclip-spark/target/classpath.txt) \
@@ -32,8 +33,8 @@ public final class SparkOverhead {
             int partitions = sc.defaultParallelism();
             System.out.printf("master %s, %d partitions, batch %d, %d steps after %d warm-up; medians in ms%n",
                     master, partitions, batch, steps, warmup);
-            System.out.printf("%10s %12s %12s %12s %12s%n", "hidden", "parameters", "one process", "spark",
-                    "overhead");
+            System.out.printf("%10s %12s %12s %12s %12s %12s%n", "hidden", "parameters", "one process", "spark",
+                    "overhead", "sharded");
             for (int h : hidden) {
                 TinyMlp model = new TinyMlp(784, h, 10);
                 try (DataParallel exchange = DataParallel.of(sc, model, partitions)) {
@@ -44,6 +45,7 @@ public final class SparkOverhead {
                     }
                     double[] local = new double[steps];
                     double[] spark = new double[steps];
+                    double[] sharded = new double[steps];
                     for (int s = -warmup; s < steps; s++) {
                         ShardBatch b = model.batch(batch, s);
                         long t0 = System.nanoTime();
@@ -51,14 +53,19 @@ public final class SparkOverhead {
                         long t1 = System.nanoTime();
                         exchange.gradient(params, b);
                         long t2 = System.nanoTime();
+                        // reduce-scatter onto the owners, then global-norm clipping by norms only
+                        exchange.gradientSharded(params, b).clip(dev.gradclip.Clippers.globalNorm(1e-3));
+                        long t3 = System.nanoTime();
                         if (s >= 0) {
                             local[s] = (t1 - t0) / 1e6;
                             spark[s] = (t2 - t1) / 1e6;
+                            sharded[s] = (t3 - t2) / 1e6;
                         }
                     }
                     double l = median(local);
                     double sp = median(spark);
-                    System.out.printf("%10d %12d %12.1f %12.1f %12.1f%n", h, count, l, sp, sp - l);
+                    System.out.printf("%10d %12d %12.1f %12.1f %12.1f %12.1f%n", h, count, l, sp, sp - l,
+                            median(sharded));
                 }
             }
         }
