@@ -7,11 +7,15 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import scala.Tuple2;
 
 /**
  * The gradient of one batch computed on Spark: one ordinary Spark job per step (the driver loop).
@@ -129,33 +133,41 @@ public final class DataParallel implements AutoCloseable {
      * @return the mean-loss gradient over the whole batch and the mean loss
      */
     public Gradient gradient(float[][] parameters, ShardBatch batch) {
-        int n = Math.min(partitions, batch.examples());
-        List<ShardBatch> shards = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            shards.add(batch.shard(i, n));
-        }
         Broadcast<float[][]> values = context.broadcast(parameters);
-        String key = run;
-        ShardModel m = model;
-        TaskFault f = fault;
-        long s = step++;
         List<ShardGradient> parts;
         try {
-            parts = new ArrayList<>(context.parallelize(shards, n).mapPartitionsWithIndex((index, it) -> {
-                if (f != null) {
-                    f.beforeTask(s, index, TaskContext.get().attemptNumber());
-                }
-                List<ShardGradient> out = new ArrayList<>(1);
-                while (it.hasNext()) {
-                    out.add(ExecutorModels.gradient(key, m, values.value(), it.next(), index));
-                }
-                return out.iterator();
-            }, true).collect());
+            parts = new ArrayList<>(shardGradients(values, batch).collect());
         } finally {
             values.destroy();
         }
         parts.sort(Comparator.comparingInt(ShardGradient::index));
         return sum(parts, batch.examples());
+    }
+
+    /**
+     * The job's first stage: partition {@code p} of {@code min(N, B)} computes the gradient of its
+     * contiguous shard on its executor's replica.
+     */
+    private JavaRDD<ShardGradient> shardGradients(Broadcast<float[][]> values, ShardBatch batch) {
+        int n = Math.min(partitions, batch.examples());
+        List<ShardBatch> shards = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            shards.add(batch.shard(i, n));
+        }
+        String key = run;
+        ShardModel m = model;
+        TaskFault f = fault;
+        long s = step++;
+        return context.parallelize(shards, n).mapPartitionsWithIndex((index, it) -> {
+            if (f != null) {
+                f.beforeTask(s, index, TaskContext.get().attemptNumber());
+            }
+            List<ShardGradient> out = new ArrayList<>(1);
+            while (it.hasNext()) {
+                out.add(ExecutorModels.gradient(key, m, values.value(), it.next(), index));
+            }
+            return out.iterator();
+        }, true);
     }
 
     /**
@@ -171,44 +183,26 @@ public final class DataParallel implements AutoCloseable {
      */
     public ShardedGradients gradientSharded(float[][] parameters, ShardBatch batch) {
         int n = Math.min(partitions, batch.examples());
-        List<ShardBatch> shards = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            shards.add(batch.shard(i, n));
-        }
-        Broadcast<float[][]> values = context.broadcast(parameters);
-        String key = run;
-        ShardModel m = model;
-        TaskFault f = fault;
-        long s = step++;
         int examples = batch.examples();
-        org.apache.spark.api.java.JavaRDD<ShardedGradients.Owned> owned = context.parallelize(shards, n)
-                .mapPartitionsWithIndex((index, it) -> {
-                    if (f != null) {
-                        f.beforeTask(s, index, TaskContext.get().attemptNumber());
-                    }
-                    List<ShardGradient> out = new ArrayList<>(1);
-                    while (it.hasNext()) {
-                        out.add(ExecutorModels.gradient(key, m, values.value(), it.next(), index));
-                    }
-                    return out.iterator();
-                }, true)
+        Broadcast<float[][]> values = context.broadcast(parameters);
+        JavaRDD<ShardedGradients.Owned> owned = shardGradients(values, batch)
                 .flatMapToPair(g -> {
-                    List<scala.Tuple2<Integer, ShardGradient>> out = new ArrayList<>();
+                    List<Tuple2<Integer, ShardGradient>> out = new ArrayList<>();
                     for (int t = 0; t < g.gradients().length; t++) {
-                        out.add(new scala.Tuple2<>(t, new ShardGradient(g.index(), g.examples(), g.loss(),
+                        out.add(new Tuple2<>(t, new ShardGradient(g.index(), g.examples(), g.loss(),
                                 new float[][] {g.gradients()[t]})));
                     }
                     return out.iterator();
                 })
                 .partitionBy(new ShardedGradients.OwnerPartitioner(n))
                 .mapPartitions(it -> {
-                    java.util.Map<Integer, List<ShardGradient>> byTensor = new java.util.TreeMap<>();
+                    Map<Integer, List<ShardGradient>> byTensor = new TreeMap<>();
                     while (it.hasNext()) {
-                        scala.Tuple2<Integer, ShardGradient> e = it.next();
+                        Tuple2<Integer, ShardGradient> e = it.next();
                         byTensor.computeIfAbsent(e._1(), t -> new ArrayList<>()).add(e._2());
                     }
                     List<ShardedGradients.Owned> out = new ArrayList<>();
-                    for (java.util.Map.Entry<Integer, List<ShardGradient>> e : byTensor.entrySet()) {
+                    for (Map.Entry<Integer, List<ShardGradient>> e : byTensor.entrySet()) {
                         List<ShardGradient> parts = e.getValue();
                         parts.sort(Comparator.comparingInt(ShardGradient::index));
                         out.add(new ShardedGradients.Owned(e.getKey(), sum(parts, examples).gradients()[0]));
