@@ -53,13 +53,25 @@ import java.util.Set;
  * largest magnitude first, so no power
  * overflows. No gradient or parameter tensor is ever copied to the Java heap.
  *
- * <p><b>Small tensors on the CPU.</b> On the PyTorch engine's CPU device, a tensor of at most
- * {@value #HOST_READ_MAX} elements held as one copy is read where it lives, through the direct
- * buffer DJL's {@link NDArray#toByteBuffer(boolean) toByteBuffer(true)} gives over the tensor's own
- * memory (no copy), and its norms (and AGC's unit norms) are summed in {@code double} on the host: a
- * native operation costs microseconds however small its tensor, which is most of the time a small
- * model spends clipping (the RNN of the lab's adding task has six tensors of 1 to 2,500 elements).
- * Writes (scaling, clamping) always go through NDArray operations.
+ * <p><b>On the CPU: in place.</b> On the PyTorch engine's CPU device, a tensor held as one copy
+ * (of up to {@value #HOST_READ_MAX} elements, a buffer's capacity) is measured and scaled where it
+ * lives, through the direct buffer DJL's {@link NDArray#toByteBuffer(boolean) toByteBuffer(true)}
+ * gives over the tensor's own memory (no copy), by gradclip-core's kernels (SIMD when the vector
+ * module is readable): norms, AGC's unit norms, {@link #scale} and {@link #scaleUnits} are one pass
+ * each over the memory, with no native call per tensor, bit for bit what the same kernels give on a
+ * {@code float[]}. A native operation costs microseconds however small its tensor, which is most of
+ * the time a small model spends clipping (the RNN of the lab's adding task has six tensors of 1 to
+ * 2,500 elements). Non-linear edits ({@link #clamp}, {@link #zeroNonFinite}, {@link #set}) stay
+ * NDArray operations, and tensors on other devices or engines take the device path above.
+ *
+ * <p><b>Stale views.</b> A view over a tensor's memory is used only while it is valid: taken in this
+ * session (between {@link #close()} calls) from the array that is still the tensor's gradient, that
+ * array not closed and still holding the same native tensor (DJL's {@code intern} replaces it);
+ * otherwise it is fetched again, and a gradient array closed by its owner makes the call throw
+ * {@link IllegalStateException} rather than read freed memory. A non-contiguous gradient, which DJL
+ * exposes only through a contiguous copy, is read through that copy and written with NDArray
+ * operations: a view is written only after a probe has shown that a write through it reaches the
+ * tensor.
  *
  * <p><b>Memory.</b> Every intermediate NDArray a primitive creates is closed before it returns (the
  * frequent primitives close each one as soon as it is used; the others work in a sub-manager closed
@@ -215,7 +227,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
         int remaining = n;
         for (int t = 0; t < n; t++) {
             if (handles.hostRead(t)) {
-                out[t] = HostReads.norm(handles.hostView(t).floats(), 0, size(t), p);
+                out[t] = HostReads.norm(handles.hostView(t).bytes(), 0, size(t), p);
                 done[t] = true;
                 remaining--;
             }
@@ -271,7 +283,21 @@ public final class DjlGradients implements Gradients, AutoCloseable {
      */
     @Override
     public void scale(int tensor, double factor) {
-        edits.scale(tensor, factor);
+        HostReads.View view = inPlaceView(tensor);
+        if (view != null) {
+            HostReads.scale(view.bytes(), 0, size(tensor), factor);
+        } else {
+            edits.scale(tensor, factor);
+        }
+    }
+
+    /** The host view of a tensor whose writes reach the tensor's memory, or null (see the class comment). */
+    private HostReads.View inPlaceView(int tensor) {
+        if (!handles.hostRead(tensor)) {
+            return null;
+        }
+        HostReads.View view = handles.hostView(tensor);
+        return view.inPlace() ? view : null;
     }
 
     /**
@@ -311,8 +337,8 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             NDArray values = parameter ? e.parameterValues() : null;
             if (values == null || values.getDataType() == DataType.FLOAT32
                     && HostReads.onHostMemory(values.getDevice(), values)) {
-                HostReads.unitNorms(values == null ? handles.hostView(tensor).floats()
-                        : HostReads.View.of(values).floats(), units, size / units, out);
+                HostReads.unitNorms(values == null ? handles.hostView(tensor).bytes()
+                        : HostReads.View.of(values).bytes(), units, size / units, out);
                 return;
             }
         }
@@ -340,7 +366,18 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             scale(tensor, factors[0]);
             return;
         }
-        edits.scaleUnits(tensor, Arrays.copyOf(factors, units));
+        HostReads.View view = inPlaceView(tensor);
+        if (view == null) {
+            edits.scaleUnits(tensor, Arrays.copyOf(factors, units));
+            return;
+        }
+        long per = size(tensor) / units;
+        for (int u = 0; u < units; u++) {
+            // a factor of exactly 1 leaves its unit's bits unchanged, as GradientSet's skipped write does
+            if (factors[u] != 1.0) {
+                HostReads.scale(view.bytes(), u * per, per, factors[u]);
+            }
+        }
     }
 
     /**
