@@ -319,6 +319,18 @@ public final class BenchMain implements Callable<Integer> {
                         }
                         stderr.printf(Locale.ROOT, "PyTorch / gradclip %s%n", String.join(", ", p.rows().stream()
                                 .map(r -> String.format(Locale.ROOT, "%.2f", r.ratio())).toList()));
+                        if (mode != BenchPlan.Mode.SMOKE) {
+                            stderr.printf(Locale.ROOT, "[pytorch] gradclip-djl (DJL NDArrays, PyTorch engine) / PyTorch"
+                                    + " clip_grad_norm_ interleaved, %s floats, %d tensor%s, one thread ... ",
+                                    floats(set[0]), set[1], set[1] == 1 ? "" : "s");
+                            stderr.flush();
+                            TorchPairedMain.Parsed d = djlTorchPaired(set[0], set[1], rounds, torchPeer.python());
+                            for (TorchPairedMain.Row r : d.rows()) {
+                                torchPaired.add(new TorchPaired(set[0], set[1], r));
+                            }
+                            stderr.printf(Locale.ROOT, "PyTorch / gradclip-djl %s%n", String.join(", ", d.rows()
+                                    .stream().map(r -> String.format(Locale.ROOT, "%.2f", r.ratio())).toList()));
+                        }
                     } catch (IOException | RuntimeException e) {
                         stderr.println("failed");
                         stderr.println("gradclip bench: PyTorch paired measurement failed: " + rootMessage(e));
@@ -490,6 +502,20 @@ public final class BenchMain implements Callable<Integer> {
         }
     }
 
+    /** gradclip-djl against PyTorch's {@code clip_grad_norm_} in a fork ({@link DjlTorchPairedMain}). */
+    private static TorchPairedMain.Parsed djlTorchPaired(int floats, int tensors, int rounds, String python)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd",
+                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1"));
+        if (Runtime.version().feature() >= 22) {
+            command.add("--enable-native-access=ALL-UNNAMED");
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), DjlTorchPairedMain.class.getName(),
+                String.valueOf(floats), String.valueOf(tensors), String.valueOf(rounds), python));
+        return TorchPairedMain.parse(fork(command));
+    }
+
     private static void printTorchPaired(PrintWriter w, List<TorchPaired> rows, String version) {
         if (rows.isEmpty()) {
             return;
@@ -497,13 +523,14 @@ public final class BenchMain implements Callable<Integer> {
         w.println();
         w.println("PyTorch " + version + ", paired (gradclip's core clip and torch.nn.utils clip_grad_norm_ /"
                 + " clip_grad_value_ with foreach=True alternating round by round on the same sizes; gradclip's core"
-                + " runs on one thread whatever torch's thread count; ratio = PyTorch median / gradclip median, > 1:"
-                + " gradclip faster):");
-        w.printf(Locale.ROOT, "%-20s %7s %7s %7s %8s %10s %10s %10s %10s %7s%n", "op", "floats", "tensors",
+                + " runs on one thread whatever torch's thread count; the djl_ rows are gradclip-djl's DjlGradients on"
+                + " DJL NDArrays (PyTorch engine, CPU, libtorch on one thread) against clip_grad_norm_ on one torch"
+                + " thread; ratio = PyTorch median / gradclip median, > 1: gradclip faster):");
+        w.printf(Locale.ROOT, "%-24s %7s %7s %7s %8s %10s %10s %10s %10s %7s%n", "op", "floats", "tensors",
                 "torch t", "gc t", "gc best", "gc median", "pt best", "pt median", "ratio");
         for (TorchPaired t : rows) {
             TorchPairedMain.Row r = t.row();
-            w.printf(Locale.ROOT, "%-20s %7s %7d %7d %8d %10.3f %10.3f %10.3f %10.3f %7.2f%n", r.op(),
+            w.printf(Locale.ROOT, "%-24s %7s %7d %7d %8d %10.3f %10.3f %10.3f %10.3f %7.2f%n", r.op(),
                     floats(t.floats()), t.tensors(), r.torchThreads(), 1, r.gradclip()[0], r.gradclip()[1],
                     r.torch()[0], r.torch()[1], r.ratio());
         }
