@@ -8,7 +8,6 @@ import dev.gradclip.Clippers;
 import dev.gradclip.djl.DjlGradients;
 import java.io.IOException;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -41,7 +40,7 @@ public final class DjlTorchPairedMain {
         int tensors = Integer.parseInt(args[1]);
         int rounds = Integer.parseInt(args[2]);
         try (NDManager manager = NDManager.newBaseManager(); TorchPeer peer = TorchPeer.start(args[3])) {
-            warmUp(manager);
+            JitWarmUp.runDjl();
             float[][] pristine = Workloads.uniform(Workloads.split(floats, tensors), ClipData.GRADIENT_SEED);
             NDArray[] grads = DjlClipBenchmark.create(manager, pristine);
             DjlGradients view = DjlClipBenchmark.view(grads);
@@ -91,24 +90,6 @@ public final class DjlTorchPairedMain {
             }
             System.out.print(out);
             System.out.flush();
-        }
-    }
-
-    /** Runs the clip path on small NDArrays until the JIT has compiled it (the kernels above all). */
-    private static void warmUp(NDManager manager) {
-        float[][] small = Workloads.uniform(Workloads.split(4 * 8 * Workloads.ROW, 4), 99);
-        NDArray[] g = DjlClipBenchmark.create(manager, small);
-        DjlGradients v = DjlClipBenchmark.view(g);
-        List<Clipper> clippers = new ArrayList<>(List.of(Clippers.globalNorm(1e-3), Clippers.globalNorm(1e9)));
-        for (int i = 0; i < 2000; i++) {
-            clippers.get(i % 2).clip(v);
-            v.close();
-            if (i % 100 == 0) {
-                restore(small, g);
-            }
-        }
-        for (NDArray a : g) {
-            a.close();
         }
     }
 

@@ -82,6 +82,9 @@ final class TrainingOverhead {
         setDefault("ai.djl.offline", "true");
         setDefault("ai.djl.pytorch.num_threads", "1");
         setDefault("ai.djl.pytorch.num_interop_threads", "1");
+        // the first clipped row would otherwise pay for compiling the vector kernels (run interpreted,
+        // hundreds of times slower) inside its timed steps, as no later row does
+        JitWarmUp.runDjl();
         List<Row> rows = new ArrayList<>();
         for (Map.Entry<String, Supplier<Clipper>> m : methods().entrySet()) {
             try (Steps s = rnn()) {
