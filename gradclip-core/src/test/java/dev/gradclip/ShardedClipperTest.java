@@ -476,4 +476,26 @@ class ShardedClipperTest {
         }
         assertThat(differ).isGreaterThan(0);
     }
+
+    /** The example of docs/library.md ("Clipping across workers"), on two simulated workers. */
+    @Test
+    void theLibraryDocsExampleRuns() {
+        TensorLayout model = new TensorLayout(List.of("layer2.weight", "layer3.weight", "layer3.bias"),
+                List.of("layer2", "layer3", "layer3"));
+        float[] grad2 = {3, 0};
+        float[] grad3 = {0, 4, 0, 0};
+        float[] grad3b = {12};
+        List<Outcome<ClipReport>> reports = SimulatedWorkers.run(2, new InProcessExchange(2), (w, exchange) -> {
+            Clipper clipper = Clippers.sharded(Clippers.globalNorm(1.0), exchange);
+            GradientShard mine = GradientShard.of(w == 0
+                    ? GradientSet.builder().add("layer2.weight", grad2, new float[2], 1, 2).build()
+                    : GradientSet.builder().add("layer3.weight", grad3, new float[4], 2, 2)
+                            .add("layer3.bias", grad3b, new float[1], 1).build(), model);
+            return clipper.clip(mine);
+        });
+        assertThat(reports).extracting(Outcome::thrown).containsOnlyNulls();
+        assertThat(reports).extracting(o -> o.value().normBefore()).containsExactly(13.0, 13.0);
+        assertThat(grad2[0]).isEqualTo((float) (1.0 / 13.0) * 3);
+        assertThat(grad3b[0]).isEqualTo((float) (1.0 / 13.0) * 12);
+    }
 }
