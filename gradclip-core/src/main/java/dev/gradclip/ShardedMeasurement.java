@@ -160,8 +160,13 @@ final class ShardedMeasurement {
             return shard.localIndex(tensor);
         }
 
-        private UnsupportedOperationException remote(int tensor) {
-            return new UnsupportedOperationException("tensor '" + name(tensor) + "' is held by another worker");
+        /** The local number of a tensor this worker must hold for the call to make sense. */
+        private int owned(int tensor) {
+            int l = local(tensor);
+            if (l < 0) {
+                throw new UnsupportedOperationException("tensor '" + name(tensor) + "' is held by another worker");
+            }
+            return l;
         }
 
         @Override
@@ -181,20 +186,12 @@ final class ShardedMeasurement {
 
         @Override
         public long[] shape(int tensor) {
-            int l = local(tensor);
-            if (l < 0) {
-                throw remote(tensor);
-            }
-            return shard.shape(l);
+            return shard.shape(owned(tensor));
         }
 
         @Override
         public long size(int tensor) {
-            int l = local(tensor);
-            if (l < 0) {
-                throw remote(tensor);
-            }
-            return shard.size(l);
+            return shard.size(owned(tensor));
         }
 
         @Override
@@ -215,38 +212,22 @@ final class ShardedMeasurement {
 
         @Override
         public long nonFiniteCount(int tensor) {
-            int l = local(tensor);
-            if (l < 0) {
-                throw remote(tensor);
-            }
-            return shard.nonFiniteCount(l);
+            return shard.nonFiniteCount(owned(tensor));
         }
 
         @Override
         public long firstNonFinite(int tensor) {
-            int l = local(tensor);
-            if (l < 0) {
-                throw remote(tensor);
-            }
-            return shard.firstNonFinite(l);
+            return shard.firstNonFinite(owned(tensor));
         }
 
         @Override
         public float get(int tensor, long index) {
-            int l = local(tensor);
-            if (l < 0) {
-                throw remote(tensor);
-            }
-            return shard.get(l, index);
+            return shard.get(owned(tensor), index);
         }
 
         @Override
         public void set(int tensor, long index, float value) {
-            int l = local(tensor);
-            if (l < 0) {
-                throw remote(tensor);
-            }
-            shard.set(l, index, value);
+            shard.set(owned(tensor), index, value);
         }
 
         @Override
