@@ -3,9 +3,9 @@ package dev.gradclip.cli.task;
 import dev.gradclip.Clipper;
 import dev.gradclip.cli.UsageException;
 import dev.gradclip.cli.spec.OptimizerSpec;
-import dev.gradclip.djl.tasks.RnnInit;
-import dev.gradclip.djl.tasks.RnnWorkload;
-import dev.gradclip.djl.tasks.SequenceTask;
+import dev.gradclip.lab.sequence.RnnInit;
+import dev.gradclip.lab.sequence.RnnWorkload;
+import dev.gradclip.lab.sequence.SequenceTask;
 import java.util.List;
 import java.util.Map;
 

@@ -6,7 +6,7 @@ import dev.gradclip.cli.task.CharLmTask;
 import dev.gradclip.cli.task.Evaluation;
 import dev.gradclip.cli.task.FashionMnistTask;
 import dev.gradclip.cli.task.SequenceRnnTask;
-import dev.gradclip.djl.tasks.SequenceTask;
+import dev.gradclip.lab.sequence.SequenceTask;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
-package dev.gradclip.cli.task;
+package dev.gradclip.lab.text;
 
-import dev.gradclip.cli.UsageException;
+import dev.gradclip.lab.DatasetException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -48,27 +48,27 @@ public record TextCorpus(int[] ids, char[] vocabulary, String source) {
      * @param text      a text file, or {@code null} for the fortunes
      * @param minLength the fewest characters needed
      * @return the corpus
-     * @throws UsageException if the text is missing, empty, too large or too short
+     * @throws DatasetException if the text is missing, empty, too large or too short
      */
     public static TextCorpus load(Path text, int minLength) {
         StringBuilder sb = new StringBuilder();
         String source;
         if (text != null) {
             if (!Files.isRegularFile(text)) {
-                throw new UsageException("--text " + text + " does not exist or is not a file");
+                throw new DatasetException("--text " + text + " does not exist or is not a file");
             }
             sb.append(read(text, true));
             source = text.toString();
         } else {
             if (!Files.isDirectory(FORTUNES)) {
-                throw new UsageException("the fortunes corpus is not installed (" + FORTUNES + " is missing): install it"
+                throw new DatasetException("the fortunes corpus is not installed (" + FORTUNES + " is missing): install it"
                         + " with 'sudo apt-get install fortunes-min' or pass --text FILE");
             }
             List<Path> files = new ArrayList<>();
             try (Stream<Path> s = Files.list(FORTUNES)) {
                 s.filter(Files::isRegularFile).sorted().forEach(files::add);
             } catch (IOException e) {
-                throw new UsageException("cannot list " + FORTUNES + ": " + e.getMessage());
+                throw new DatasetException("cannot list " + FORTUNES + ": " + e.getMessage());
             }
             for (Path f : files) {
                 String name = f.getFileName().toString();
@@ -85,7 +85,7 @@ public record TextCorpus(int[] ids, char[] vocabulary, String source) {
             source = FORTUNES.toString();
         }
         if (sb.length() < minLength) {
-            throw new UsageException("the text from " + source + " has " + sb.length() + " characters; at least "
+            throw new DatasetException("the text from " + source + " has " + sb.length() + " characters; at least "
                     + minLength + " are needed (a longer --text, or a shorter --length)");
         }
         return of(sb, source);
@@ -95,7 +95,7 @@ public record TextCorpus(int[] ids, char[] vocabulary, String source) {
         try {
             long size = Files.size(file);
             if (size > MAX_BYTES) {
-                throw new UsageException(file + " has " + size + " bytes; the character model reads at most " + MAX_BYTES);
+                throw new DatasetException(file + " has " + size + " bytes; the character model reads at most " + MAX_BYTES);
             }
             byte[] bytes = Files.readAllBytes(file);
             if (strict) {
@@ -105,7 +105,7 @@ public record TextCorpus(int[] ids, char[] vocabulary, String source) {
                     .onUnmappableCharacter(CodingErrorAction.REPLACE);
             return d.decode(ByteBuffer.wrap(bytes)).toString().replace("\r\n", "\n");
         } catch (IOException e) {
-            throw new UsageException("cannot read " + file + ": " + e.getMessage());
+            throw new DatasetException("cannot read " + file + ": " + e.getMessage());
         }
     }
 
@@ -114,7 +114,7 @@ public record TextCorpus(int[] ids, char[] vocabulary, String source) {
      *
      * @param file  the file, for the message
      * @param bytes its content
-     * @throws UsageException naming the offset of the first control byte (other than tab, newline
+     * @throws DatasetException naming the offset of the first control byte (other than tab, newline
      *                        and carriage return) or invalid UTF-8 sequence
      */
     static void checkText(Path file, byte[] bytes) {
@@ -125,17 +125,19 @@ public record TextCorpus(int[] ids, char[] vocabulary, String source) {
         int b = bytes[(int) bad] & 0xff;
         String what = b < 0x20 || b == 0x7f ? (b == 0 ? "a NUL byte" : "a control byte")
                 : "not valid UTF-8";
-        throw new UsageException(String.format(java.util.Locale.ROOT,
+        throw new DatasetException(String.format(java.util.Locale.ROOT,
                 "--text %s is not a UTF-8 text file: byte %d (0x%02x) is %s; pass a plain text file", file, bad, b,
                 what));
     }
 
     /**
+     * Finds where bytes stop being UTF-8 text.
+     *
      * @param bytes a file's content
      * @return the offset of its first control byte (other than tab, newline and carriage return) or
      *         first byte of an invalid UTF-8 sequence, or -1 when it is UTF-8 text
      */
-    static long firstBadByte(byte[] bytes) {
+    public static long firstBadByte(byte[] bytes) {
         long control = -1;
         for (int i = 0; i < bytes.length; i++) {
             int b = bytes[i] & 0xff;

@@ -1,4 +1,4 @@
-package dev.gradclip.cli.task;
+package dev.gradclip.lab.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.gradclip.djl.tasks;
+package dev.gradclip.lab.sequence;
 
 import java.util.Locale;
 import java.util.Objects;

@@ -1,6 +1,6 @@
-package dev.gradclip.cli.task;
+package dev.gradclip.lab.fashion;
 
-import dev.gradclip.cli.UsageException;
+import dev.gradclip.lab.DatasetException;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -15,7 +15,7 @@ import java.util.zip.GZIPInputStream;
  * Reads an IDX file (the MNIST format: a big-endian header with a magic number whose last byte is
  * the number of dimensions, then the sizes, then unsigned bytes), plain or gzip-compressed.
  *
- * <p>Hostile input is refused with a clear {@link UsageException}, never an
+ * <p>Hostile input is refused with a clear {@link DatasetException}, never an
  * {@link OutOfMemoryError}: the magic, the number and size of the dimensions are checked, the
  * declared total is capped at {@value #MAX_ELEMENTS} bytes, and the data is read in chunks, so a
  * header that declares more than the file holds is reported as truncated before any large buffer
@@ -39,7 +39,7 @@ public record IdxFile(int[] dims, byte[] data) {
      * @param file          the file (a name ending in {@code .gz} is decompressed)
      * @param expectedMagic {@link #IMAGES_MAGIC} or {@link #LABELS_MAGIC}
      * @return the file's content
-     * @throws UsageException if the file is missing, unreadable, not IDX of that kind, too large or
+     * @throws DatasetException if the file is missing, unreadable, not IDX of that kind, too large or
      *                        truncated
      */
     public static IdxFile read(Path file, int expectedMagic) {
@@ -48,7 +48,7 @@ public record IdxFile(int[] dims, byte[] data) {
                         ? new GZIPInputStream(raw) : raw)) {
             int magic = in.readInt();
             if (magic != expectedMagic) {
-                throw new UsageException(file + " is not an IDX file of unsigned bytes with "
+                throw new DatasetException(file + " is not an IDX file of unsigned bytes with "
                         + (expectedMagic & 0xff) + " dimension(s): magic is 0x" + Integer.toHexString(magic)
                         + ", expected 0x" + Integer.toHexString(expectedMagic));
             }
@@ -58,12 +58,12 @@ public record IdxFile(int[] dims, byte[] data) {
             for (int d = 0; d < n; d++) {
                 dims[d] = in.readInt();
                 if (dims[d] <= 0) {
-                    throw new UsageException(file + ": dimension " + d + " has size " + dims[d]
+                    throw new DatasetException(file + ": dimension " + d + " has size " + dims[d]
                             + " in the IDX header; sizes must be positive");
                 }
                 total *= dims[d];
                 if (total > MAX_ELEMENTS) {
-                    throw new UsageException(file + ": the IDX header declares more than " + MAX_ELEMENTS
+                    throw new DatasetException(file + ": the IDX header declares more than " + MAX_ELEMENTS
                             + " bytes of data; refusing it as corrupt or hostile");
                 }
             }
@@ -74,7 +74,7 @@ public record IdxFile(int[] dims, byte[] data) {
                 int want = (int) Math.min(buf.length, left);
                 int got = in.readNBytes(buf, 0, want);
                 if (got < want) {
-                    throw new UsageException(file + " is truncated: its IDX header declares " + total
+                    throw new DatasetException(file + " is truncated: its IDX header declares " + total
                             + " bytes of data but the file holds " + (total - left + got));
                 }
                 out.write(buf, 0, got);
@@ -82,11 +82,11 @@ public record IdxFile(int[] dims, byte[] data) {
             }
             return new IdxFile(dims, out.toByteArray());
         } catch (EOFException e) {
-            throw new UsageException(file + " is truncated: it ends inside the IDX header");
+            throw new DatasetException(file + " is truncated: it ends inside the IDX header");
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new UsageException(file + " does not exist");
+            throw new DatasetException(file + " does not exist");
         } catch (IOException e) {
-            throw new UsageException("cannot read " + file + ": " + e.getMessage());
+            throw new DatasetException("cannot read " + file + ": " + e.getMessage());
         }
     }
 }

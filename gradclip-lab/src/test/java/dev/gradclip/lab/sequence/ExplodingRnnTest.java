@@ -1,4 +1,4 @@
-package dev.gradclip.djl.tasks;
+package dev.gradclip.lab.sequence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.gradclip.djl.tasks;
+package dev.gradclip.lab.sequence;
 
 import java.util.Objects;
 import java.util.Random;

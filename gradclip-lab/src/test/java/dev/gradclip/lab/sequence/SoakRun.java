@@ -1,4 +1,4 @@
-package dev.gradclip.djl.tasks;
+package dev.gradclip.lab.sequence;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.engine.Engine;
@@ -16,13 +16,13 @@ import java.nio.file.Path;
  * and the number of NDArrays still open (in every manager of the engine), every so many steps. After warm-up both must stay flat:
  * every NDArray the clippers and the loop create is closed.
  *
- * <p>Usage (from the repository root, after {@code ./mvnw -pl gradclip-djl -am test-compile}; it is
+ * <p>Usage (from the repository root, after {@code ./mvnw -pl gradclip-lab -am test-compile}; it is
  * in the test sources, not in the library jar, and {@code target/classpath.txt} is the test class
  * path, which holds the PyTorch engine):
  * <pre>
  * java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 \
- *      -cp "$(cat gradclip-djl/target/classpath.txt):gradclip-djl/target/classes:gradclip-djl/target/test-classes" \
- *      dev.gradclip.djl.tasks.SoakRun [steps] [every] [clipper]
+ *      -cp "$(cat gradclip-lab/target/classpath.txt):gradclip-lab/target/classes:gradclip-lab/target/test-classes" \
+ *      dev.gradclip.lab.sequence.SoakRun [steps] [every] [clipper]
  * </pre>
  * The fixed, pre-touched Java heap keeps the heap's share of resident memory constant from the
  * start, so that what grows is native memory.
@@ -83,8 +83,7 @@ public final class SoakRun {
                     g.set(1, 0, Float.NaN);
                     k = clippers.length - 1;
                 }
-                clippers[k].clip(g);
-                w.applyUpdate();
+                w.update(loss, clippers[k].clip(g));
                 if (step % every == 0) {
                     long rss = rssKib();
                     maxRss = Math.max(maxRss, rss);

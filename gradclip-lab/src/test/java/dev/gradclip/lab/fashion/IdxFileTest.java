@@ -1,9 +1,9 @@
-package dev.gradclip.cli.task;
+package dev.gradclip.lab.fashion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.gradclip.cli.UsageException;
+import dev.gradclip.lab.DatasetException;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -50,7 +50,7 @@ class IdxFileTest {
     @Test
     void refusesAHugeDeclaredSizeWithoutAllocatingIt() throws IOException {
         Path hostile = write("huge.gz", IdxFile.IMAGES_MAGIC, new int[] {Integer.MAX_VALUE, 28, 28}, 10, true);
-        assertThatThrownBy(() -> IdxFile.read(hostile, IdxFile.IMAGES_MAGIC)).isInstanceOf(UsageException.class)
+        assertThatThrownBy(() -> IdxFile.read(hostile, IdxFile.IMAGES_MAGIC)).isInstanceOf(DatasetException.class)
                 .hasMessageContaining("declares more than");
     }
 

@@ -1,4 +1,4 @@
-package dev.gradclip.djl.tasks;
+package dev.gradclip.lab.sequence;
 
 /**
  * One batch of a Pascanu et al. 2013 sequence task, on the Java heap, batch-first.

@@ -1,4 +1,4 @@
-package dev.gradclip.djl.tasks;
+package dev.gradclip.lab.sequence;
 
 import ai.djl.Device;
 import ai.djl.Model;
@@ -63,9 +63,9 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * <p>For measurements the step can also be driven in parts: {@link #forwardBackward(SequenceBatch)},
- * then {@link #gradients()} (clip them as you like), then {@link #applyUpdate()} or
- * {@link #skipUpdate()}.
+ * <p>Every step goes through gradclip-djl's {@link ClippedTrainer}. For measurements a step can also
+ * be driven in its parts: {@link #forwardBackward(SequenceBatch)}, {@link #clipGradients()},
+ * {@link #update(double, ClipReport)}.
  */
 public final class RnnWorkload implements AutoCloseable {
 
@@ -206,8 +206,10 @@ public final class RnnWorkload implements AutoCloseable {
     }
 
     /**
-     * The first part of a step driven in parts: forward and backward, leaving the gradients in place.
-     * Follow it with {@link #applyUpdate()} or {@link #skipUpdate()}.
+     * The first part of a step driven in parts (to time each part): forward and backward through the
+     * workload's {@link ClippedTrainer}, leaving the gradients in place. Follow it with
+     * {@link #clipGradients()} (or a clipper of your own on {@link #gradients()}) and
+     * {@link #update(double, ClipReport)}.
      *
      * @param batch the batch
      * @return the loss
@@ -216,17 +218,12 @@ public final class RnnWorkload implements AutoCloseable {
         releaseStep();
         stepManager = trainer.getManager().newSubManager();
         NDList[] xy = arrays(stepManager, batch);
-        try (ai.djl.training.GradientCollector collector = trainer.newGradientCollector()) {
-            NDList preds = trainer.forward(xy[0], xy[1]);
-            NDArray loss = trainer.getLoss().evaluate(xy[1], preds);
-            collector.backward(loss);
-            return loss.toType(DataType.FLOAT64, false).getDouble();
-        }
+        return loop.forwardBackward(xy[0], xy[1]);
     }
 
     /**
-     * The view of the current gradients of every parameter, for clipping between backward and update.
-     * The same view serves every step; {@link #applyUpdate()} and {@link #skipUpdate()} close it.
+     * The view of the current gradients of every parameter, the one the workload's clipper sees.
+     * The same view serves every step; it is closed after each clip.
      *
      * @return the view
      */
@@ -234,16 +231,32 @@ public final class RnnWorkload implements AutoCloseable {
         return loop.gradients();
     }
 
-    /** Applies the optimizer's update with the current gradients (which it then clears). */
-    public void applyUpdate() {
-        trainer.step();
-        releaseStep();
+    /**
+     * The second part of a step driven in parts: the workload's clipper, through
+     * {@link ClippedTrainer#clipGradients()} (a skipped step's gradients are cleared).
+     *
+     * @return the report
+     * @throws dev.gradclip.NonFiniteGradientException under the {@code THROW} policy when a gradient
+     *                                                 holds NaN or an infinity
+     */
+    public ClipReport clipGradients() {
+        return loop.clipGradients();
     }
 
-    /** Drops the current gradients without an update: parameters and optimizer state are untouched. */
-    public void skipUpdate() {
-        gradients().zeroGradients();
-        releaseStep();
+    /**
+     * The last part of a step driven in parts: the optimizer's update, unless the report says skip
+     * ({@link ClippedTrainer#update(double, ClipReport)}); then the step's arrays are freed.
+     *
+     * @param loss   the loss {@link #forwardBackward} returned
+     * @param report the step's clip report
+     * @return the step's result
+     */
+    public StepResult update(double loss, ClipReport report) {
+        try {
+            return loop.update(loss, report);
+        } finally {
+            releaseStep();
+        }
     }
 
     private void releaseStep() {
