@@ -165,7 +165,7 @@ public final class CharLmTask implements Task {
         }
 
         @Override
-        public Evaluation evaluate() {
+        public HeldOutMetric evaluate() {
             int heldOut = corpus.ids().length - trainEnd;
             int count = Math.max(1, Math.min(evalSequences, (heldOut - 1) / length));
             int stride = (heldOut - length - 1) / count;
@@ -186,7 +186,7 @@ public final class CharLmTask implements Task {
             }
             double bits = sum / count / Math.log(2);
             double unigram = corpus.unigramBits(trainEnd, corpus.ids().length);
-            return new Evaluation("bits_per_char", bits, criterion(unigram));
+            return new HeldOutMetric("bits_per_char", bits, criterion(unigram));
         }
     }
 }

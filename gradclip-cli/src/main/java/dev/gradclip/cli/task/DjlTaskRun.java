@@ -171,7 +171,7 @@ abstract class DjlTaskRun implements TaskRun {
     }
 
     @Override
-    public StepResult step(long step) {
+    public StepMetrics step(long step) {
         dataBeforeStep = dataState();
         stepThrew = false;
         try (NDManager m = trainer.getManager().newSubManager()) {
@@ -183,7 +183,7 @@ abstract class DjlTaskRun implements TaskRun {
                 stepThrew = true;
                 throw e;
             }
-            return new StepResult(r.loss(), r.report(), layerNorms().of(r.report()), Map.of());
+            return new StepMetrics(r.loss(), r.report(), layerNorms().of(r.report()), Map.of());
         }
     }
 

@@ -186,7 +186,7 @@ public final class FashionMnistTask implements Task {
         }
 
         @Override
-        public Evaluation evaluate() {
+        public HeldOutMetric evaluate() {
             int correct = 0;
             int chunk = 1000;
             for (int from = 0; from < evalSamples; from += chunk) {
@@ -211,7 +211,7 @@ public final class FashionMnistTask implements Task {
                 }
             }
             double accuracy = (double) correct / evalSamples;
-            return new Evaluation("test_accuracy", accuracy, CRITERION);
+            return new HeldOutMetric("test_accuracy", accuracy, CRITERION);
         }
     }
 }

@@ -122,11 +122,11 @@ public final class SequenceRnnTask implements Task {
         }
 
         @Override
-        public StepResult step(long step) {
+        public StepMetrics step(long step) {
             // batch i is a function of (seed, i) alone: naming it by the step keeps a resumed run, and the
             // state saved after a step that threw, on the same stream
             dev.gradclip.djl.StepResult r = workload.trainBatch(workload.batch(step - 1));
-            return new StepResult(r.loss(), r.report(), layerNorms.of(r.report()), Map.of());
+            return new StepMetrics(r.loss(), r.report(), layerNorms.of(r.report()), Map.of());
         }
 
         @Override
@@ -140,9 +140,9 @@ public final class SequenceRnnTask implements Task {
         }
 
         @Override
-        public Evaluation evaluate() {
+        public HeldOutMetric evaluate() {
             RnnWorkload.Evaluation e = workload.evaluate(evalSamples);
-            return new Evaluation("error_rate", e.errorRate(), criterion(workload.getTask()));
+            return new HeldOutMetric("error_rate", e.errorRate(), criterion(workload.getTask()));
         }
 
         @Override

@@ -6,12 +6,12 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 
-class ProgressTest {
+class ProgressDisplayTest {
 
     @Test
     void redirectedProgressIsAPlainLineEveryTenPercent() {
         StringWriter err = new StringWriter();
-        try (Progress p = Progress.lines(new PrintWriter(err), 10).start("none seed 1", 200)) {
+        try (ProgressDisplay p = ProgressDisplay.lines(new PrintWriter(err), 10).start("none seed 1", 200)) {
             for (int s = 1; s <= 200; s++) {
                 p.update(s, 1.0 / s);
             }
@@ -26,7 +26,7 @@ class ProgressTest {
     @Test
     void aRunThatStopsEarlySaysWhere() {
         StringWriter err = new StringWriter();
-        try (Progress p = Progress.lines(new PrintWriter(err), 10).start("run", 100)) {
+        try (ProgressDisplay p = ProgressDisplay.lines(new PrintWriter(err), 10).start("run", 100)) {
             for (int s = 1; s <= 15; s++) {
                 p.update(s, 2);
             }
@@ -41,7 +41,7 @@ class ProgressTest {
         try {
             System.setProperty(Terminal.TTY, "false");
             StringWriter err = new StringWriter();
-            try (Progress p = Progress.auto(new PrintWriter(err)).start("run", 10)) {
+            try (ProgressDisplay p = ProgressDisplay.auto(new PrintWriter(err)).start("run", 10)) {
                 for (int s = 1; s <= 10; s++) {
                     p.update(s, 1);
                 }
@@ -52,7 +52,7 @@ class ProgressTest {
             System.setProperty(Terminal.TTY, "true");
             System.setProperty(Terminal.COLUMNS, "60");
             StringWriter tty = new StringWriter();
-            try (Progress p = Progress.auto(new PrintWriter(tty)).start("run", 10)) {
+            try (ProgressDisplay p = ProgressDisplay.auto(new PrintWriter(tty)).start("run", 10)) {
                 p.update(10, 1);
             }
             assertThat(tty.toString()).startsWith("\r").contains("[=").endsWith("\n");
@@ -72,14 +72,14 @@ class ProgressTest {
     @Test
     void theBarFitsTheTerminalAndKeepsTheLoss() {
         for (int width : new int[] {39, 79, 119, 200}) {
-            String line = Progress.barLine("global-norm:1.0 seed 3", 150, 300, 0.123456, 10, width);
+            String line = ProgressDisplay.barLine("global-norm:1.0 seed 3", 150, 300, 0.123456, 10, width);
             assertThat(line.length()).as(line).isLessThanOrEqualTo(width);
             assertThat(line).as(line).contains("loss 0.1235");
             if (width >= 79) {
                 assertThat(line).contains("[").contains("150/300").contains(" 50%").contains("10 s left");
             }
         }
-        assertThat(Progress.barLine("a-long-run-name-that-fills-the-line-by-itself-and-more", 1, 2, 1, 1, 30))
+        assertThat(ProgressDisplay.barLine("a-long-run-name-that-fills-the-line-by-itself-and-more", 1, 2, 1, 1, 30))
                 .hasSize(30);
     }
 }

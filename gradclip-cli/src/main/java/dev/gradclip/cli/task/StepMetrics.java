@@ -4,7 +4,9 @@ import dev.gradclip.ClipReport;
 import java.util.Map;
 
 /**
- * What one training step did.
+ * What one training step of a {@link TaskRun} did, as the command records it in a
+ * {@code metrics.jsonl} row (named apart from gradclip-djl's {@code StepResult}, which a DJL task's
+ * step starts from).
  *
  * @param loss       the batch loss before the update (NaN or infinite when training diverged)
  * @param report     the clipper's report
@@ -12,10 +14,10 @@ import java.util.Map;
  *                   {@link TaskRun#layers()}
  * @param extras     task-specific numbers written to the metrics (e.g. {@code x} for quadratic)
  */
-public record StepResult(double loss, ClipReport report, double[] layerNorms, Map<String, Double> extras) {
+public record StepMetrics(double loss, ClipReport report, double[] layerNorms, Map<String, Double> extras) {
 
     /** Copies the mutable components. */
-    public StepResult {
+    public StepMetrics {
         layerNorms = layerNorms.clone();
         extras = Map.copyOf(extras);
     }

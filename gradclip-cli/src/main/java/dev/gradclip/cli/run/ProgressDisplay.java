@@ -11,7 +11,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
  * redrawn in place with a carriage return and as wide as the terminal; redirected to a file or a pipe,
  * a plain line every 10% of the run; or nothing at all.
  */
-public interface Progress extends AutoCloseable {
+public interface ProgressDisplay extends AutoCloseable {
 
     /**
      * @param step the step just done
@@ -31,12 +31,12 @@ public interface Progress extends AutoCloseable {
          * @param steps the planned number of steps
          * @return the display
          */
-        Progress start(String name, long steps);
+        ProgressDisplay start(String name, long steps);
     }
 
     /** @return a factory that shows nothing */
     static Factory none() {
-        return (name, steps) -> new Progress() {
+        return (name, steps) -> new ProgressDisplay() {
             @Override
             public void update(long step, double loss) {
             }
@@ -87,7 +87,7 @@ public interface Progress extends AutoCloseable {
                         }
                     }, width))
                     .build();
-            return new Progress() {
+            return new ProgressDisplay() {
                 @Override
                 public void update(long step, double loss) {
                     bar.stepTo(step);
@@ -168,7 +168,7 @@ public interface Progress extends AutoCloseable {
      *         logs and files
      */
     static Factory lines(PrintWriter err, int every) {
-        return (name, steps) -> new Progress() {
+        return (name, steps) -> new ProgressDisplay() {
             private final long start = System.nanoTime();
             private long shown = -1;
             private long step;

@@ -10,7 +10,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
- * What the {@link Trainer} has gathered so far in a run: per-step losses, gradient norms and layer
+ * The history of a run, what the {@link RunLoop} has gathered so far (the terminal's progress bar is
+ * {@link ProgressDisplay}): per-step losses, gradient norms and layer
  * norms (for the final loss, the divergence test and the layer health in the summary) and the step
  * counters.
  *
@@ -19,7 +20,7 @@ import java.util.zip.CRC32C;
  * checkpoint holds only the counters and how many log bytes (with their CRC32C) it covers: writing a
  * checkpoint costs the same at step 100 as at step 100,000.
  */
-final class RunProgress {
+final class RunHistory {
 
     /** The log's file name in the checkpoint folder. */
     static final String LOG = "progress.log";
@@ -49,7 +50,7 @@ final class RunProgress {
      * @param steps  the planned steps
      * @param layers the number of layers
      */
-    RunProgress(int steps, int layers) {
+    RunHistory(int steps, int layers) {
         this.losses = new double[steps];
         this.gradNorms = new double[steps];
         this.evals = new double[steps];

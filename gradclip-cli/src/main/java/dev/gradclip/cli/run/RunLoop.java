@@ -3,8 +3,8 @@ package dev.gradclip.cli.run;
 import dev.gradclip.ClipReport;
 import dev.gradclip.NonFiniteGradientException;
 import dev.gradclip.cli.NonFiniteStepException;
-import dev.gradclip.cli.task.Evaluation;
-import dev.gradclip.cli.task.StepResult;
+import dev.gradclip.cli.task.HeldOutMetric;
+import dev.gradclip.cli.task.StepMetrics;
 import dev.gradclip.cli.task.TaskRun;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -25,19 +25,19 @@ import java.util.TreeMap;
  * an {@code error} are written, then {@link NonFiniteStepException} is thrown. The summary's
  * {@code outcome} is decided by {@link Outcome#decide}.
  */
-public final class Trainer {
+public final class RunLoop {
 
     /** The file name of a run's summary. */
     public static final String SUMMARY = "summary.json";
     /** How many evenly spaced steps of a run are evaluated on held-out data (the last step is one). */
     public static final int EVALUATIONS = 10;
 
-    private final Progress.Factory progress;
+    private final ProgressDisplay.Factory progress;
 
     /**
      * @param progress how live progress is shown
      */
-    public Trainer(Progress.Factory progress) {
+    public RunLoop(ProgressDisplay.Factory progress) {
         this.progress = progress;
     }
 
@@ -70,23 +70,23 @@ public final class Trainer {
         int steps = plan.settings().steps();
         int window = Math.max(1, plan.task().defaults().lossWindow());
         int evalEvery = Math.max(1, steps / EVALUATIONS);
-        Evaluation last = null;
+        HeldOutMetric last = null;
         dev.gradclip.Schedule lr = plan.optimizer().schedule(
                 plan.optimizer().learningRate(plan.task().defaults().learningRate()), steps);
-        RunProgress p = null;
+        RunHistory p = null;
         List<String> layers;
         String error = null;
         NonFiniteStepException failure = null;
-        Evaluation evaluation;
+        HeldOutMetric evaluation;
         try (MetricsWriter metrics = control.openMetrics(folder);
                 TaskRun run = plan.task().start(plan.settings(), control.wrap(plan.clip().newClipper()),
                         plan.optimizer())) {
             layers = run.layers();
-            p = new RunProgress(steps, layers.size());
+            p = new RunHistory(steps, layers.size());
             int first = control.resume(run, p);
-            try (Progress bar = progress.start(plan.name(), steps)) {
+            try (ProgressDisplay bar = progress.start(plan.name(), steps)) {
                 for (int s = first; s <= steps && !p.diverged; s++) {
-                    StepResult r;
+                    StepMetrics r;
                     control.beforeStep(s);
                     try {
                         r = run.step(s);
@@ -97,7 +97,7 @@ public final class Trainer {
                     }
                     ClipReport rep = r.report();
                     boolean finite = Double.isFinite(r.loss());
-                    Evaluation e = null;
+                    HeldOutMetric e = null;
                     if (finite && (s % evalEvery == 0 || s == steps)) {
                         e = run.evaluate();
                         last = e;
@@ -161,7 +161,7 @@ public final class Trainer {
         return result;
     }
 
-    private static Map<String, Object> row(long step, StepResult r, List<String> layers, Evaluation eval,
+    private static Map<String, Object> row(long step, StepMetrics r, List<String> layers, HeldOutMetric eval,
             double learningRate) {
         ClipReport rep = r.report();
         Map<String, Object> m = new LinkedHashMap<>();

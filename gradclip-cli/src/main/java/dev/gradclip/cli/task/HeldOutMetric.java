@@ -7,7 +7,7 @@ package dev.gradclip.cli.task;
  * @param value     its value (NaN when the model diverged)
  * @param criterion when the value means learned or collapsed (see the task's description)
  */
-public record Evaluation(String metric, double value, Criterion criterion) {
+public record HeldOutMetric(String metric, double value, Criterion criterion) {
 
     /** @return whether the value meets the task's success criterion */
     public boolean success() {
@@ -23,7 +23,7 @@ public record Evaluation(String metric, double value, Criterion criterion) {
      * @param newValue another value of the same metric
      * @return an evaluation of that value under the same criterion
      */
-    public Evaluation withValue(double newValue) {
-        return new Evaluation(metric, newValue, criterion);
+    public HeldOutMetric withValue(double newValue) {
+        return new HeldOutMetric(metric, newValue, criterion);
     }
 }
