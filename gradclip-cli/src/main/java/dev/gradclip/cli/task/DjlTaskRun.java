@@ -5,9 +5,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.Trainer;
 import dev.gradclip.Clipper;
-import dev.gradclip.djl.ClippedTrainer;
 import dev.gradclip.NonFiniteGradientException;
+import dev.gradclip.djl.ClippedTrainer;
 import dev.gradclip.djl.DjlTrainingState;
+import dev.gradclip.djl.StepResult;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -176,7 +177,7 @@ abstract class DjlTaskRun implements TaskRun {
         stepThrew = false;
         try (NDManager m = trainer.getManager().newSubManager()) {
             NDList[] xy = batch(m, step);
-            dev.gradclip.djl.StepResult r;
+            StepResult r;
             try {
                 r = loop.trainBatch(xy[0], xy[1]);
             } catch (NonFiniteGradientException e) {

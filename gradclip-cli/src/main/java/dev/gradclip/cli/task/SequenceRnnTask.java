@@ -3,6 +3,7 @@ package dev.gradclip.cli.task;
 import dev.gradclip.Clipper;
 import dev.gradclip.cli.UsageException;
 import dev.gradclip.cli.spec.OptimizerSpec;
+import dev.gradclip.djl.StepResult;
 import dev.gradclip.lab.sequence.RnnInit;
 import dev.gradclip.lab.sequence.RnnWorkload;
 import dev.gradclip.lab.sequence.SequenceTask;
@@ -125,7 +126,7 @@ public final class SequenceRnnTask implements Task {
         public StepMetrics step(long step) {
             // batch i is a function of (seed, i) alone: naming it by the step keeps a resumed run, and the
             // state saved after a step that threw, on the same stream
-            dev.gradclip.djl.StepResult r = workload.trainBatch(workload.batch(step - 1));
+            StepResult r = workload.trainBatch(workload.batch(step - 1));
             return new StepMetrics(r.loss(), r.report(), layerNorms.of(r.report()), Map.of());
         }
 
