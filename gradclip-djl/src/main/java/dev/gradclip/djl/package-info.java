@@ -27,7 +27,7 @@
  * native library for your platform) to your project. It is tested on DJL's PyTorch engine for CPU
  * offline ({@code -Dai.djl.offline=true}, native library from the {@code pytorch-native-cpu} jar).
  *
- * <p>The package {@code dev.gradclip.djl.tasks} holds the training workloads of the {@code gradclip}
+ * <p>The package {@code dev.gradclip.lab.sequence} holds the training workloads of the {@code gradclip}
  * command and benchmarks; it is not part of the library's API.
  */
 package dev.gradclip.djl;
