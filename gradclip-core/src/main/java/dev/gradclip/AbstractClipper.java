@@ -22,6 +22,11 @@ import java.util.Objects;
  *       measures again, {@code PROPAGATE} goes on;</li>
  *   <li>{@link #apply} decides, writes (or not) and reports.</li>
  * </ol>
+ * A {@linkplain Clippers#sharded(Clipper, NormExchange) sharded} clipper runs the same flow on one
+ * worker's {@link GradientShard}: step 1 measures the worker's own tensors and exchanges the norms
+ * (and what the non-finite scan found) into the whole model's per-tensor norm vector, and steps 2
+ * and 3 run, unchanged, on that vector and on a view of the whole model whose writes reach only the
+ * worker's own tensors.
  * A subclass that keeps statistics updates them only in {@link #apply}, so a skipped step leaves
  * them as they were.
  */
@@ -58,16 +63,41 @@ public abstract class AbstractClipper implements Clipper {
      */
     protected abstract ClipReport apply(Gradients gradients, double[] tensorNorms, NonFinite nonFinite);
 
+    /**
+     * The exchange a sharded clipper measures through, or {@code null} (the default) for a clipper
+     * that sees all of the gradients itself. Only {@link ShardedClipper} overrides it.
+     *
+     * @return the exchange, or {@code null}
+     */
+    NormExchange normExchange() {
+        return null;
+    }
+
     @Override
     public final ClipReport clip(Gradients gradients) {
         Objects.requireNonNull(gradients, "gradients");
-        int n = gradients.tensorCount();
+        NormExchange exchange = normExchange();
+        ShardedMeasurement sharded = null;
+        Gradients view = gradients;
+        if (exchange != null) {
+            if (!(gradients instanceof GradientShard shard)) {
+                throw new IllegalArgumentException(method() + " is sharded and clips a GradientShard (this worker's"
+                        + " tensors and the model's layout), but was given " + gradients.getClass().getSimpleName());
+            }
+            sharded = new ShardedMeasurement(shard, exchange);
+            view = sharded.view();
+        } else if (gradients instanceof GradientShard) {
+            throw new IllegalArgumentException(method() + " was given a GradientShard but is not sharded, so it"
+                    + " would clip by this worker's tensors alone; use Clippers.sharded(clipper, exchange)");
+        }
+        int n = view.tensorCount();
         double p = normType();
         double[] norms = new double[n];
-        gradients.norms(p, norms);
+        measure(view, sharded, p, norms);
         NonFinite found = NonFinite.NONE;
         if (!allFinite(norms)) {
-            found = scan(gradients, norms);
+            // sharded: every worker has the same norms here, so every worker takes the same branch
+            found = sharded == null ? scan(gradients, norms) : sharded.nonFinite();
             switch (policy) {
                 case THROW:
                     throw found.exception();
@@ -75,21 +105,30 @@ public abstract class AbstractClipper implements Clipper {
                     double before = Norms.combine(norms, p);
                     return new ClipReport(method(), p, before, before, 1.0, Double.NaN, false, true, 0,
                             found.count(), found.tensorName(), found.index(), norms,
-                            largest(gradients, norms, DEFAULT_TOP_K));
+                            largest(view, norms, DEFAULT_TOP_K));
                 case ZERO:
                     for (int t = 0; t < n; t++) {
                         if (!Double.isFinite(norms[t])) {
-                            gradients.zeroNonFinite(t);
+                            view.zeroNonFinite(t);
                         }
                     }
-                    gradients.norms(p, norms);
+                    measure(view, sharded, p, norms);
                     break;
                 case PROPAGATE:
                 default:
                     break;
             }
         }
-        return apply(gradients, norms, found);
+        return apply(view, norms, found);
+    }
+
+    /** Per-tensor norms of every tensor: measured here, or measured by each worker and exchanged. */
+    private static void measure(Gradients g, ShardedMeasurement sharded, double p, double[] out) {
+        if (sharded == null) {
+            g.norms(p, out);
+        } else {
+            sharded.measure(p, out);
+        }
     }
 
     /**

@@ -193,4 +193,23 @@ public final class Clippers {
     public static ScheduledClipper scheduled(Schedule threshold) {
         return new ScheduledClipper(threshold, 2.0, NonFinitePolicy.THROW);
     }
+
+    /**
+     * The clipper for gradients sharded over workers: each worker clips its {@link GradientShard} as
+     * {@code inner} on one machine would clip the whole model, bit for bit, after exchanging per-tensor
+     * norms ({@code 8·(5 + 2k)} bytes for a worker holding {@code k} tensors) through
+     * {@code exchange}. The default, any clipper not made here, exchanges nothing. Data-parallel
+     * training (every worker holding the whole all-reduced gradient) needs no exchange. See
+     * {@link ShardedClipper} for the rule, non-finite handling and limits.
+     *
+     * @param inner    the clipper whose rule every worker runs, one of gradclip's; a spike guard goes
+     *                 inside ({@code sharded(spikeGuard(c), exchange)})
+     * @param exchange the all-gather between the workers
+     * @return the sharded clipper, with the inner clipper's policy
+     * @throws IllegalArgumentException if {@code inner} is sharded already or not one of gradclip's
+     *                                  clippers
+     */
+    public static ShardedClipper sharded(Clipper inner, NormExchange exchange) {
+        return new ShardedClipper(inner, exchange);
+    }
 }

@@ -62,6 +62,10 @@ public final class SpikeGuard extends AbstractClipper {
     SpikeGuard(Clipper inner, double medianFactor, double zScore, int window, int warmup, long maxConsecutiveSkips) {
         super(Objects.requireNonNull(inner, "inner").nonFinitePolicy());
         this.inner = inner;
+        if (inner instanceof ShardedClipper) {
+            throw new IllegalArgumentException("a spike guard goes inside the sharded clipper, so that it judges"
+                    + " the exchanged norm: Clippers.sharded(Clippers.spikeGuard(clipper), exchange)");
+        }
         if (!Double.isNaN(medianFactor)) {
             Norms.checkThreshold("medianFactor", medianFactor);
         }

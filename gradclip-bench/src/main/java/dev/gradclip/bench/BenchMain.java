@@ -203,12 +203,50 @@ public final class BenchMain implements Callable<Integer> {
             return trainingOverhead();
         }
         BenchPlan.Mode mode = smoke ? BenchPlan.Mode.SMOKE : quick ? BenchPlan.Mode.QUICK : BenchPlan.Mode.FULL;
+        long start = System.nanoTime();
+        try {
+            List<Measured> measured = jmhRows(mode);
+            List<Paired> paired = selects("paired") ? pairedRows(mode) : List.of();
+            List<FusedStep> fusedSteps = selects("fused") ? fusedStepRows(mode) : List.of();
+            List<DjlPaired> djlPaired = mode != BenchPlan.Mode.SMOKE && (only == null || only.contains("djl")
+                    || DJL_ROWS.stream().anyMatch(r -> r.contains(only))) ? djlRows(mode) : List.of();
+            // "pytorch", not "torch": the DJL rows' libtorch-ops-peer already answers to --only torch (and both run then)
+            TorchRows torch = (only == null ? mode != BenchPlan.Mode.SMOKE : selects("pytorch")) ? torchRows(mode)
+                    : new TorchRows(null, null, List.of());
+            report(mode, measured, paired, fusedSteps, djlPaired, torch, (System.nanoTime() - start) / 1e9);
+            return 0;
+        } catch (SectionFailed e) {
+            return 1;
+        }
+    }
+
+    /** A section of the run failed; its two lines are already on standard error. */
+    private static final class SectionFailed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        SectionFailed() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** Ends the progress line with "failed", says what failed and why, and returns the exception to throw. */
+    private SectionFailed failed(String what, Throwable e) {
+        stderr.println("failed");
+        stderr.println("gradclip bench: " + what + " failed: " + rootMessage(e));
+        return new SectionFailed();
+    }
+
+    /** @return whether {@code --only} selects the section named {@code section} (every one without it) */
+    private boolean selects(String section) {
+        return only == null || section.contains(only) || only.contains(section);
+    }
+
+    /** The JMH rows of the plan, each in its own fork, the streaming read always among them. */
+    private List<Measured> jmhRows(BenchPlan.Mode mode) throws SectionFailed {
         List<BenchCase> cases = new ArrayList<>(BenchPlan.cases(mode, Kernels.get().name()));
         if (only != null) {
             cases.removeIf(c -> !c.name().startsWith("stream-read") && !c.name().contains(only));
         }
-        PrintWriter table = json ? stderr : stdout;
-        long start = System.nanoTime();
         List<Measured> measured = new ArrayList<>();
         for (int i = 0; i < cases.size(); i++) {
             BenchCase c = cases.get(i);
@@ -219,117 +257,142 @@ public final class BenchMain implements Callable<Integer> {
             try {
                 m = measure(c, mode);
             } catch (RunnerException | RuntimeException e) {
-                stderr.println("failed");
-                stderr.println("gradclip bench: " + c.name() + " failed: " + rootMessage(e));
-                return 1;
+                throw failed(c.name(), e);
             }
             stderr.printf(Locale.ROOT, "%.1f GB/s%n", gbps(c, m.bestMillis));
             measured.add(m);
         }
+        return measured;
+    }
+
+    /** Read, clip and under-threshold check interleaved in one JVM, per size. */
+    private List<Paired> pairedRows(BenchPlan.Mode mode) throws SectionFailed {
+        int[][] sets = mode == BenchPlan.Mode.SMOKE ? new int[][] {{BenchPlan.M1 / 4, 1}}
+                : mode == BenchPlan.Mode.QUICK ? new int[][] {{BenchPlan.M64, 1}}
+                : new int[][] {{BenchPlan.M16, 1}, {BenchPlan.M16, 200}, {BenchPlan.M64, 1}, {BenchPlan.M64, 200}};
         List<Paired> paired = new ArrayList<>();
-        if (only == null || "paired".contains(only) || only.contains("paired")) {
-            int[][] sets = mode == BenchPlan.Mode.SMOKE ? new int[][] {{BenchPlan.M1 / 4, 1}}
-                    : mode == BenchPlan.Mode.QUICK ? new int[][] {{BenchPlan.M64, 1}}
-                    : new int[][] {{BenchPlan.M16, 1}, {BenchPlan.M16, 200}, {BenchPlan.M64, 1}, {BenchPlan.M64, 200}};
-            for (int[] set : sets) {
-                // rounds of about 10 ms are cheap: more of them, more chances of a quiet one
-                int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : set[0] <= BenchPlan.M16 ? 30 : 12;
-                stderr.printf(Locale.ROOT, "[paired] read / clip / under-threshold interleaved, %s floats, %d tensor%s,"
-                        + " simd ... ", floats(set[0]), set[1], set[1] == 1 ? "" : "s");
-                stderr.flush();
-                try {
-                    Paired p = paired(set[0], set[1], rounds, mode == BenchPlan.Mode.SMOKE);
-                    stderr.printf(Locale.ROOT, "clip at %.0f%% of read speed%n", 100 * p.clipFraction());
-                    paired.add(p);
-                } catch (IOException | RuntimeException e) {
-                    stderr.println("failed");
-                    stderr.println("gradclip bench: paired measurement failed: " + rootMessage(e));
-                    return 1;
-                }
-            }
-        }
-        List<FusedStep> fusedSteps = new ArrayList<>();
-        if (only == null || "fused".contains(only) || only.contains("fused")) {
-            int floats = mode == BenchPlan.Mode.SMOKE ? BenchPlan.M1 / 4 : BenchPlan.M16;
-            int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : mode == BenchPlan.Mode.QUICK ? 12 : 30;
-            stderr.printf(Locale.ROOT, "[fused] step alone / clipped step fused / unfused interleaved, %s floats, Adam"
-                    + " and SGD ... ", floats(floats));
+        for (int[] set : sets) {
+            // rounds of about 10 ms are cheap: more of them, more chances of a quiet one
+            int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : set[0] <= BenchPlan.M16 ? 30 : 12;
+            stderr.printf(Locale.ROOT, "[paired] read / clip / under-threshold interleaved, %s floats, %d tensor%s,"
+                    + " simd ... ", floats(set[0]), set[1], set[1] == 1 ? "" : "s");
             stderr.flush();
             try {
-                fusedSteps.addAll(fusedSteps(floats, rounds, mode == BenchPlan.Mode.SMOKE));
-                stderr.printf(Locale.ROOT, "fused / step alone %s%n", String.join(", ", fusedSteps.stream()
-                        .map(f -> String.format(Locale.ROOT, "%s %.2f", f.optimizer(), f.fused()[0])).toList()));
+                Paired p = paired(set[0], set[1], rounds, mode == BenchPlan.Mode.SMOKE);
+                stderr.printf(Locale.ROOT, "clip at %.0f%% of read speed%n", 100 * p.clipFraction());
+                paired.add(p);
             } catch (IOException | RuntimeException e) {
-                stderr.println("failed");
-                stderr.println("gradclip bench: fused-step measurement failed: " + rootMessage(e));
-                return 1;
+                throw failed("paired measurement", e);
             }
         }
+        return paired;
+    }
+
+    /** The optimizer step alone, the clipped step fused and unfused, interleaved (Adam and SGD). */
+    private List<FusedStep> fusedStepRows(BenchPlan.Mode mode) throws SectionFailed {
+        int floats = mode == BenchPlan.Mode.SMOKE ? BenchPlan.M1 / 4 : BenchPlan.M16;
+        int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : mode == BenchPlan.Mode.QUICK ? 12 : 30;
+        stderr.printf(Locale.ROOT, "[fused] step alone / clipped step fused / unfused interleaved, %s floats, Adam"
+                + " and SGD ... ", floats(floats));
+        stderr.flush();
+        try {
+            List<FusedStep> fusedSteps = fusedSteps(floats, rounds, mode == BenchPlan.Mode.SMOKE);
+            stderr.printf(Locale.ROOT, "fused / step alone %s%n", String.join(", ", fusedSteps.stream()
+                    .map(f -> String.format(Locale.ROOT, "%s %.2f", f.optimizer(), f.fused()[0])).toList()));
+            return fusedSteps;
+        } catch (IOException | RuntimeException e) {
+            throw failed("fused-step measurement", e);
+        }
+    }
+
+    /** gradclip on DJL NDArrays against the same clip from libtorch ops, per libtorch thread count. */
+    private List<DjlPaired> djlRows(BenchPlan.Mode mode) throws SectionFailed {
         List<DjlPaired> djlPaired = new ArrayList<>();
-        if (mode != BenchPlan.Mode.SMOKE && (only == null || only.contains("djl") || DJL_ROWS.stream().anyMatch(
-                r -> r.contains(only)))) {
-            // the DJL rows need the PyTorch engine's native library, loaded only in forks
-            for (Integer threads : mode == BenchPlan.Mode.QUICK ? new Integer[] {1} : new Integer[] {1, null}) {
-                stderr.printf(Locale.ROOT, "[djl] gradclip / libtorch-ops peer interleaved, 16M floats, 200 tensors,"
-                        + " libtorch %s ... ", threads == null ? "default threads" : threads + " thread");
-                stderr.flush();
-                try {
-                    DjlPaired d = djlPaired(BenchPlan.M16, 200, mode == BenchPlan.Mode.QUICK ? 12 : 20, threads);
-                    stderr.printf(Locale.ROOT, "gradclip / peer %.2f over the threshold, %.2f under%n",
-                            d.overRatio(), d.underRatio());
-                    djlPaired.add(d);
-                } catch (IOException | RuntimeException e) {
-                    stderr.println("failed");
-                    stderr.println("gradclip bench: DJL paired measurement failed: " + rootMessage(e));
-                    return 1;
-                }
+        // the DJL rows need the PyTorch engine's native library, loaded only in forks
+        for (Integer threads : mode == BenchPlan.Mode.QUICK ? new Integer[] {1} : new Integer[] {1, null}) {
+            stderr.printf(Locale.ROOT, "[djl] gradclip / libtorch-ops peer interleaved, 16M floats, 200 tensors,"
+                    + " libtorch %s ... ", threads == null ? "default threads" : threads + " thread");
+            stderr.flush();
+            try {
+                DjlPaired d = djlPaired(BenchPlan.M16, 200, mode == BenchPlan.Mode.QUICK ? 12 : 20, threads);
+                stderr.printf(Locale.ROOT, "gradclip / peer %.2f over the threshold, %.2f under%n",
+                        d.overRatio(), d.underRatio());
+                djlPaired.add(d);
+            } catch (IOException | RuntimeException e) {
+                throw failed("DJL paired measurement", e);
             }
         }
+        return djlPaired;
+    }
+
+    /**
+     * The PyTorch comparison's rows, with where its peer was looked for.
+     *
+     * @param peer    where the peer's Python is or why there is none, {@code null} when not looked for
+     * @param version the peer's torch version, {@code null} without rows
+     * @param rows    the rows
+     */
+    private record TorchRows(TorchPeer.Location peer, String version, List<TorchPaired> rows) {
+    }
+
+    /** gradclip's core clip against PyTorch's clip_grad_*_ (foreach) interleaved, when a peer is found. */
+    private TorchRows torchRows(BenchPlan.Mode mode) throws SectionFailed {
+        TorchPeer.Location torchPeer = torchPeers.locate(stderr);
         List<TorchPaired> torchPaired = new ArrayList<>();
-        TorchPeer.Location torchPeer = null;
         String torchVersion = null;
-        // "pytorch", not "torch": the DJL rows' libtorch-ops-peer already answers to --only torch (and both run then)
-        if (only == null ? mode != BenchPlan.Mode.SMOKE : "pytorch".contains(only) || only.contains("pytorch")) {
-            torchPeer = torchPeers.locate(stderr);
-            if (!torchPeer.found()) {
-                stderr.println("[pytorch] no PyTorch peer could be run: " + torchPeer.why() + "; the torch rows are"
-                        + " skipped");
-                stderr.flush();
-            } else {
-                int[] threads = Runtime.getRuntime().availableProcessors() > 1
-                        ? new int[] {1, Runtime.getRuntime().availableProcessors()} : new int[] {1};
-                int[][] sets = mode == BenchPlan.Mode.SMOKE ? new int[][] {{BenchPlan.M1 / 4, 1}, {BenchPlan.M1 / 4, 200}}
-                        : mode == BenchPlan.Mode.QUICK ? new int[][] {{BenchPlan.M1, 1}, {BenchPlan.M1, 200},
-                            {BenchPlan.M16, 1}, {BenchPlan.M16, 200}}
-                        : new int[][] {{BenchPlan.M1, 1}, {BenchPlan.M1, 200}, {BenchPlan.M16, 1},
-                            {BenchPlan.M16, 200}, {BenchPlan.M64, 1}, {BenchPlan.M64, 200}};
-                for (int[] set : sets) {
-                    int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : mode == BenchPlan.Mode.QUICK ? 10
-                            : set[0] <= BenchPlan.M1 ? 40 : set[0] <= BenchPlan.M16 ? 20 : 10;
-                    stderr.printf(Locale.ROOT, "[pytorch] gradclip / PyTorch clip_grad_*_ (foreach) interleaved, %s"
-                            + " floats, %d tensor%s, torch threads %s ... ", floats(set[0]), set[1],
-                            set[1] == 1 ? "" : "s", java.util.Arrays.toString(threads));
-                    stderr.flush();
-                    try {
-                        TorchPairedMain.Parsed p = torchPaired(set[0], set[1], rounds, threads, torchPeer.python(),
-                                mode == BenchPlan.Mode.SMOKE);
-                        torchVersion = p.version();
-                        for (TorchPairedMain.Row r : p.rows()) {
-                            torchPaired.add(new TorchPaired(set[0], set[1], r));
-                        }
-                        stderr.printf(Locale.ROOT, "PyTorch / gradclip %s%n", String.join(", ", p.rows().stream()
-                                .map(r -> String.format(Locale.ROOT, "%.2f", r.ratio())).toList()));
-                    } catch (IOException | RuntimeException e) {
-                        stderr.println("failed");
-                        stderr.println("gradclip bench: PyTorch paired measurement failed: " + rootMessage(e));
-                        return 1;
-                    }
+        if (!torchPeer.found()) {
+            stderr.println("[pytorch] no PyTorch peer could be run: " + torchPeer.why() + "; the torch rows are"
+                    + " skipped");
+            stderr.flush();
+            return new TorchRows(torchPeer, null, torchPaired);
+        }
+        int[] threads = Runtime.getRuntime().availableProcessors() > 1
+                ? new int[] {1, Runtime.getRuntime().availableProcessors()} : new int[] {1};
+        int[][] sets = mode == BenchPlan.Mode.SMOKE ? new int[][] {{BenchPlan.M1 / 4, 1}, {BenchPlan.M1 / 4, 200}}
+                : mode == BenchPlan.Mode.QUICK ? new int[][] {{BenchPlan.M1, 1}, {BenchPlan.M1, 200},
+                    {BenchPlan.M16, 1}, {BenchPlan.M16, 200}}
+                : new int[][] {{BenchPlan.M1, 1}, {BenchPlan.M1, 200}, {BenchPlan.M16, 1},
+                    {BenchPlan.M16, 200}, {BenchPlan.M64, 1}, {BenchPlan.M64, 200}};
+        for (int[] set : sets) {
+            int rounds = mode == BenchPlan.Mode.SMOKE ? 3 : mode == BenchPlan.Mode.QUICK ? 10
+                    : set[0] <= BenchPlan.M1 ? 40 : set[0] <= BenchPlan.M16 ? 20 : 10;
+            stderr.printf(Locale.ROOT, "[pytorch] gradclip / PyTorch clip_grad_*_ (foreach) interleaved, %s"
+                    + " floats, %d tensor%s, torch threads %s ... ", floats(set[0]), set[1],
+                    set[1] == 1 ? "" : "s", java.util.Arrays.toString(threads));
+            stderr.flush();
+            try {
+                TorchPairedMain.Parsed p = torchPaired(set[0], set[1], rounds, threads, torchPeer.python(),
+                        mode == BenchPlan.Mode.SMOKE);
+                torchVersion = p.version();
+                for (TorchPairedMain.Row r : p.rows()) {
+                    torchPaired.add(new TorchPaired(set[0], set[1], r));
                 }
+                stderr.printf(Locale.ROOT, "PyTorch / gradclip %s%n", String.join(", ", p.rows().stream()
+                        .map(r -> String.format(Locale.ROOT, "%.2f", r.ratio())).toList()));
+                if (mode != BenchPlan.Mode.SMOKE) {
+                    stderr.printf(Locale.ROOT, "[pytorch] gradclip-djl (DJL NDArrays, PyTorch engine) / PyTorch"
+                            + " clip_grad_norm_ interleaved, %s floats, %d tensor%s, one thread ... ",
+                            floats(set[0]), set[1], set[1] == 1 ? "" : "s");
+                    stderr.flush();
+                    TorchPairedMain.Parsed d = djlTorchPaired(set[0], set[1], rounds, torchPeer.python());
+                    for (TorchPairedMain.Row r : d.rows()) {
+                        torchPaired.add(new TorchPaired(set[0], set[1], r));
+                    }
+                    stderr.printf(Locale.ROOT, "PyTorch / gradclip-djl %s%n", String.join(", ", d.rows()
+                            .stream().map(r -> String.format(Locale.ROOT, "%.2f", r.ratio())).toList()));
+                }
+            } catch (IOException | RuntimeException e) {
+                throw failed("PyTorch paired measurement", e);
             }
         }
+        return new TorchRows(torchPeer, torchVersion, torchPaired);
+    }
+
+    /** Prints the tables (standard output, or standard error with {@code --json}) and writes the JSON. */
+    private void report(BenchPlan.Mode mode, List<Measured> measured, List<Paired> paired, List<FusedStep> fusedSteps,
+            List<DjlPaired> djlPaired, TorchRows torch, double seconds) throws IOException {
         double bandwidth = 0;
         double copy = 0;
-        List<BenchResult> results = new ArrayList<>();
         for (Measured m : measured) {
             if (m.c.name().startsWith("stream-read")) {
                 bandwidth = Math.max(bandwidth, gbps(m.c, m.bestMillis));
@@ -337,6 +400,31 @@ public final class BenchMain implements Callable<Integer> {
                 copy = gbps(m.c, m.bestMillis);
             }
         }
+        List<BenchResult> results = results(measured, djlPaired, bandwidth);
+        PrintWriter table = json ? stderr : stdout;
+        printTable(table, measured, bandwidth, copy, results, seconds);
+        printPaired(table, paired);
+        printFusedSteps(table, fusedSteps);
+        printDjlPaired(table, djlPaired);
+        printTorchPaired(table, torch.rows(), torch.version());
+        ObjectNode doc = toJson(bandwidth, copy, results, mode);
+        pairedJson(doc.putArray("paired"), paired);
+        fusedStepJson(doc.putArray("fused_step"), fusedSteps);
+        djlJson(doc.putArray("djl_paired"), djlPaired);
+        torchJson(doc, torch);
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        if (json) {
+            stdout.println(mapper.writeValueAsString(doc));
+            stdout.flush();
+        }
+        if (out != null) {
+            write(mapper, doc);
+        }
+    }
+
+    /** The table's rows: the JMH rows but the references, and the DJL rows with libtorch on one thread. */
+    private static List<BenchResult> results(List<Measured> measured, List<DjlPaired> djlPaired, double bandwidth) {
+        List<BenchResult> results = new ArrayList<>();
         for (Measured m : measured) {
             if (m.c.name().startsWith("stream-read") || m.c.name().equals("copy")) {
                 continue;
@@ -356,15 +444,12 @@ public final class BenchMain implements Callable<Integer> {
                         round(g / bandwidth, 4), d.best()[k], d.median()[k]));
             }
         }
-        printTable(table, measured, bandwidth, copy, results, (System.nanoTime() - start) / 1e9);
-        printPaired(table, paired);
-        printFusedSteps(table, fusedSteps);
-        printDjlPaired(table, djlPaired);
-        printTorchPaired(table, torchPaired, torchVersion);
-        ObjectNode doc = toJson(bandwidth, copy, results, mode);
-        ArrayNode pairedJson = doc.putArray("paired");
+        return results;
+    }
+
+    private static void pairedJson(ArrayNode array, List<Paired> paired) {
         for (Paired p : paired) {
-            ObjectNode o = pairedJson.addObject();
+            ObjectNode o = array.addObject();
             o.put("floats", p.floats());
             o.put("tensors", p.tensors());
             o.put("kernel", "simd");
@@ -374,9 +459,11 @@ public final class BenchMain implements Callable<Integer> {
             o.put("clip_fraction_of_read", round(p.clipFraction(), 4));
             o.put("under_threshold_read_passes", round(p.checkMillis() / p.readMillis(), 4));
         }
-        ArrayNode fusedJson = doc.putArray("fused_step");
+    }
+
+    private static void fusedStepJson(ArrayNode array, List<FusedStep> fusedSteps) {
         for (FusedStep f : fusedSteps) {
-            ObjectNode o = fusedJson.addObject();
+            ObjectNode o = array.addObject();
             o.put("optimizer", f.optimizer());
             o.put("floats", f.floats());
             o.put("tensors", 1);
@@ -394,9 +481,11 @@ public final class BenchMain implements Callable<Integer> {
             o.put("unfused_bytes_ratio", round(f.unfusedBytesRatio(), 4));
             o.put("target", f.target());
         }
-        ArrayNode djlJson = doc.putArray("djl_paired");
+    }
+
+    private static void djlJson(ArrayNode array, List<DjlPaired> djlPaired) {
         for (DjlPaired d : djlPaired) {
-            ObjectNode o = djlJson.addObject();
+            ObjectNode o = array.addObject();
             o.put("floats", d.floats());
             o.put("tensors", d.tensors());
             if (d.threads() == null) {
@@ -412,19 +501,23 @@ public final class BenchMain implements Callable<Integer> {
             o.put("clip_ratio", round(d.overRatio(), 4));
             o.put("under_threshold_ratio", round(d.underRatio(), 4));
         }
+    }
+
+    private static void torchJson(ObjectNode doc, TorchRows torch) {
+        TorchPeer.Location torchPeer = torch.peer();
         if (torchPeer != null) {
             ObjectNode peer = doc.putObject("torch_peer");
             peer.put("found", torchPeer.found());
             if (torchPeer.found()) {
                 peer.put("python", torchPeer.why());
-                peer.put("version", torchVersion);
+                peer.put("version", torch.version());
             } else {
                 peer.put("reason", torchPeer.why());
             }
         }
-        ArrayNode torchJson = doc.putArray("torch_paired");
-        for (TorchPaired t : torchPaired) {
-            ObjectNode o = torchJson.addObject();
+        ArrayNode array = doc.putArray("torch_paired");
+        for (TorchPaired t : torch.rows()) {
+            ObjectNode o = array.addObject();
             o.put("op", t.row().op());
             o.put("floats", t.floats());
             o.put("tensors", t.tensors());
@@ -436,15 +529,6 @@ public final class BenchMain implements Callable<Integer> {
             o.put("torch_median_ms", round(t.row().torch()[1], 4));
             o.put("ratio", round(t.row().ratio(), 4));
         }
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        if (json) {
-            stdout.println(mapper.writeValueAsString(doc));
-            stdout.flush();
-        }
-        if (out != null) {
-            write(mapper, doc);
-        }
-        return 0;
     }
 
     /** One row of the PyTorch comparison, with the sizes it ran on. */
@@ -490,6 +574,20 @@ public final class BenchMain implements Callable<Integer> {
         }
     }
 
+    /** gradclip-djl against PyTorch's {@code clip_grad_norm_} in a fork ({@link DjlTorchPairedMain}). */
+    private static TorchPairedMain.Parsed djlTorchPaired(int floats, int tensors, int rounds, String python)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd",
+                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1"));
+        if (Runtime.version().feature() >= 22) {
+            command.add("--enable-native-access=ALL-UNNAMED");
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), DjlTorchPairedMain.class.getName(),
+                String.valueOf(floats), String.valueOf(tensors), String.valueOf(rounds), python));
+        return TorchPairedMain.parse(fork(command));
+    }
+
     private static void printTorchPaired(PrintWriter w, List<TorchPaired> rows, String version) {
         if (rows.isEmpty()) {
             return;
@@ -497,13 +595,14 @@ public final class BenchMain implements Callable<Integer> {
         w.println();
         w.println("PyTorch " + version + ", paired (gradclip's core clip and torch.nn.utils clip_grad_norm_ /"
                 + " clip_grad_value_ with foreach=True alternating round by round on the same sizes; gradclip's core"
-                + " runs on one thread whatever torch's thread count; ratio = PyTorch median / gradclip median, > 1:"
-                + " gradclip faster):");
-        w.printf(Locale.ROOT, "%-20s %7s %7s %7s %8s %10s %10s %10s %10s %7s%n", "op", "floats", "tensors",
+                + " runs on one thread whatever torch's thread count; the djl_ rows are gradclip-djl's DjlGradients on"
+                + " DJL NDArrays (PyTorch engine, CPU, libtorch on one thread) against clip_grad_norm_ on one torch"
+                + " thread; ratio = PyTorch median / gradclip median, > 1: gradclip faster):");
+        w.printf(Locale.ROOT, "%-24s %7s %7s %7s %8s %10s %10s %10s %10s %7s%n", "op", "floats", "tensors",
                 "torch t", "gc t", "gc best", "gc median", "pt best", "pt median", "ratio");
         for (TorchPaired t : rows) {
             TorchPairedMain.Row r = t.row();
-            w.printf(Locale.ROOT, "%-20s %7s %7d %7d %8d %10.3f %10.3f %10.3f %10.3f %7.2f%n", r.op(),
+            w.printf(Locale.ROOT, "%-24s %7s %7d %7d %8d %10.3f %10.3f %10.3f %10.3f %7.2f%n", r.op(),
                     floats(t.floats()), t.tensors(), r.torchThreads(), 1, r.gradclip()[0], r.gradclip()[1],
                     r.torch()[0], r.torch()[1], r.ratio());
         }

@@ -96,6 +96,11 @@ public class DjlClipBenchmark {
     }
 
     private NDArray[] create(float[][] data) {
+        return create(manager, data);
+    }
+
+    /** NDArrays of shape {@code [rows, ROW]} holding {@code data}, one per tensor. */
+    static NDArray[] create(NDManager manager, float[][] data) {
         NDArray[] out = new NDArray[data.length];
         for (int t = 0; t < data.length; t++) {
             out[t] = manager.create(data[t], new Shape(data[t].length / Workloads.ROW, Workloads.ROW));
@@ -103,7 +108,8 @@ public class DjlClipBenchmark {
         return out;
     }
 
-    private static DjlGradients view(NDArray[] grads) {
+    /** A {@code DjlGradients} over the arrays, named {@code layer<t>.weight}, grouped per layer. */
+    static DjlGradients view(NDArray[] grads) {
         DjlGradients.Builder b = DjlGradients.builder();
         for (int t = 0; t < grads.length; t++) {
             b.addGradient("layer" + t + ".weight", "layer" + t, grads[t], null);

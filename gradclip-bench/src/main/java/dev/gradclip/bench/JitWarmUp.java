@@ -1,6 +1,13 @@
 package dev.gradclip.bench;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.gradclip.Clipper;
+import dev.gradclip.Clippers;
 import dev.gradclip.GradientSet;
+import dev.gradclip.djl.DjlGradients;
+import java.nio.FloatBuffer;
 import java.util.function.Consumer;
 
 /**
@@ -34,6 +41,43 @@ final class JitWarmUp {
             operation.accept(set);
             if (i % 16 == 15) {
                 Workloads.restore(pristine, grads);
+            }
+        }
+    }
+
+    /**
+     * The same for gradclip-djl's clip path on the CPU (the buffer kernels over the tensors' own
+     * memory, the views, the reports): {@value #CALLS} clips, in turn global norm over and under the
+     * threshold, AGC and ZClip, of NDArrays of 1, 50, 2,500 and 8,192 elements (the RNN's sizes and a
+     * block-sized one), each view closed after its clip as a training loop closes it. Call it after
+     * DJL's engine properties are set.
+     */
+    static void runDjl() {
+        long[][] shapes = {{1}, {50}, {50, 50}, {8, Workloads.ROW}};
+        int[] sizes = new int[shapes.length];
+        for (int t = 0; t < shapes.length; t++) {
+            sizes[t] = (int) new Shape(shapes[t]).size();
+        }
+        float[][] pristine = Workloads.uniform(sizes, 99);
+        float[][] params = Workloads.uniform(sizes, 98);
+        Clipper[] clippers = {Clippers.globalNorm(1e-3), Clippers.globalNorm(1e9), Clippers.agc(0.01),
+            Clippers.zClip()};
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray[] g = new NDArray[shapes.length];
+            DjlGradients.Builder b = DjlGradients.builder();
+            for (int t = 0; t < shapes.length; t++) {
+                g[t] = m.create(pristine[t], new Shape(shapes[t]));
+                b.addGradient("t" + t, "g" + t, g[t], m.create(params[t], new Shape(shapes[t])));
+            }
+            DjlGradients view = b.build();
+            for (int i = 0; i < CALLS; i++) {
+                clippers[i % clippers.length].clip(view);
+                view.close();
+                if (i % 16 == 15) {
+                    for (int t = 0; t < g.length; t++) {
+                        g[t].set(FloatBuffer.wrap(pristine[t]));
+                    }
+                }
             }
         }
     }

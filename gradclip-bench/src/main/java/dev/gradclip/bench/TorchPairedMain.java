@@ -140,14 +140,15 @@ public final class TorchPairedMain {
         return rows;
     }
 
-    private static double[] bestAndMedian(double[] times) {
+    /** @return the smallest and the median of {@code times} */
+    static double[] bestAndMedian(double[] times) {
         double[] s = times.clone();
         Arrays.sort(s);
         return new double[] {s[0], s[s.length / 2]};
     }
 
     /**
-     * Parses what {@link #main} prints.
+     * Parses what {@link #main} (or {@link DjlTorchPairedMain#main}) prints.
      *
      * @param output the output
      * @return torch's version and the rows
@@ -161,7 +162,7 @@ public final class TorchPairedMain {
         List<Row> rows = new ArrayList<>();
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split("\\s+");
-            if (f.length != 6 || !OPS.contains(f[0])) {
+            if (f.length != 6 || !OPS.contains(f[0]) && !DjlTorchPairedMain.OPS.contains(f[0])) {
                 throw new IllegalStateException("unexpected line of the PyTorch paired measurement: '" + line + "'");
             }
             rows.add(new Row(f[0], Integer.parseInt(f[1]), new double[] {Double.parseDouble(f[2]),

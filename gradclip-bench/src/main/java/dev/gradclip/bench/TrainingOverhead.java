@@ -3,11 +3,12 @@ package dev.gradclip.bench;
 import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
 import dev.gradclip.Clippers;
+import dev.gradclip.GradientSet;
 import dev.gradclip.NonFinitePolicy;
-import dev.gradclip.djl.DjlGradients;
-import dev.gradclip.djl.tasks.RnnInit;
-import dev.gradclip.djl.tasks.RnnWorkload;
-import dev.gradclip.djl.tasks.SequenceTask;
+import dev.gradclip.lab.fashion.FashionMnist;
+import dev.gradclip.lab.sequence.RnnInit;
+import dev.gradclip.lab.sequence.RnnWorkload;
+import dev.gradclip.lab.sequence.SequenceTask;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,9 +19,10 @@ import java.util.function.Supplier;
 
 /**
  * The share of a training step spent clipping, per method, on real DJL training steps (PyTorch
- * engine, CPU): each step is timed in three parts, forward and backward, clipping (building the
- * {@code DjlGradients} view and {@code clip}), and the optimizer update, so the share is measured
- * inside the same steps rather than as a difference of two noisy step times. The baseline (no
+ * engine, CPU), each a gradclip-djl {@code ClippedTrainer} step timed in its three parts: forward and
+ * backward, clipping (building the {@code DjlGradients} view and {@code clip}), and the optimizer
+ * update, so the share is measured inside the same steps rather than as a difference of two noisy
+ * step times. The baseline (no
  * clipping) is run too, for its step time.
  *
  * <p>Workloads: the 50-unit tanh RNN on the adding problem (T = 50, batch 20, weights N(0, 0.3²),
@@ -39,28 +41,41 @@ final class TrainingOverhead {
     record Row(String workload, String method, int steps, double stepMillis, double clipMillis, double share) {
     }
 
-    /** A training step driven in parts. */
+    /** A training step of gradclip-djl's {@code ClippedTrainer}, driven in its three parts. */
     interface Steps extends AutoCloseable {
-        /** Forward and backward on batch {@code i}. */
-        void forwardBackward(long i);
+        /**
+         * Forward and backward on batch {@code i}.
+         *
+         * @param i the batch's number
+         * @return the loss
+         */
+        double forwardBackward(long i);
 
-        /** @return the gradients, after backward */
-        DjlGradients gradients();
+        /** @return the report of the workload's clipper on the gradients left by backward */
+        ClipReport clipGradients();
 
-        /** Applies the update. */
-        void applyUpdate();
-
-        /** Drops the gradients without updating. */
-        void skipUpdate();
+        /**
+         * Applies the update, or skips it when the report says so.
+         *
+         * @param loss   the step's loss
+         * @param report the step's report
+         */
+        void update(double loss, ClipReport report);
 
         @Override
         void close();
     }
 
+    /**
+     * What the baseline's update is given: it makes no clip call, so the update takes a report that
+     * says "not skipped" (measured once, on one zero float, by {@code Clippers.none()}).
+     */
+    private static final ClipReport UNCLIPPED = Clippers.none().clip(GradientSet.of(new float[1]));
+
     private TrainingOverhead() {
     }
 
-    /** @return the methods measured, by name ({@code null} for the baseline) */
+    /** @return the methods measured, by name ({@code null} for the baseline, which does not clip) */
     static Map<String, Supplier<Clipper>> methods() {
         Map<String, Supplier<Clipper>> m = new LinkedHashMap<>();
         m.put("none", () -> null);
@@ -82,21 +97,24 @@ final class TrainingOverhead {
         setDefault("ai.djl.offline", "true");
         setDefault("ai.djl.pytorch.num_threads", "1");
         setDefault("ai.djl.pytorch.num_interop_threads", "1");
+        // the first clipped row would otherwise pay for compiling the vector kernels (run interpreted,
+        // hundreds of times slower) inside its timed steps, as no later row does
+        JitWarmUp.runDjl();
         List<Row> rows = new ArrayList<>();
         for (Map.Entry<String, Supplier<Clipper>> m : methods().entrySet()) {
-            try (Steps s = rnn()) {
-                rows.add(measure("rnn-adding", m.getKey(), m.getValue().get(), s, warmup, steps, progress));
+            try (Steps s = rnn(orNone(m.getValue().get()))) {
+                rows.add(measure("rnn-adding", m.getKey(), m.getValue().get() != null, s, warmup, steps, progress));
             }
         }
-        if (FashionMnistSteps.available()) {
+        if (FashionMnist.installed()) {
             for (Map.Entry<String, Supplier<Clipper>> m : methods().entrySet()) {
-                try (Steps s = new FashionMnistSteps()) {
-                    rows.add(measure("fashion-mnist-mlp", m.getKey(), m.getValue().get(), s, warmup, steps,
-                            progress));
+                try (Steps s = new FashionMnistSteps(orNone(m.getValue().get()))) {
+                    rows.add(measure("fashion-mnist-mlp", m.getKey(), m.getValue().get() != null, s, warmup,
+                            steps, progress));
                 }
             }
         } else {
-            progress.println("fashion-mnist: " + FashionMnistSteps.DIR + " not found (Debian package"
+            progress.println("fashion-mnist: " + FashionMnist.DEFAULT_DIR + " not found (Debian package"
                     + " dataset-fashion-mnist); skipped");
         }
         return rows;
@@ -108,25 +126,22 @@ final class TrainingOverhead {
         }
     }
 
-    private static Row measure(String workload, String method, Clipper clipper, Steps s, int warmup, int steps,
+    /** The loop's clipper: the method's, or for the baseline one that is never called. */
+    private static Clipper orNone(Clipper clipper) {
+        return clipper != null ? clipper : Clippers.none();
+    }
+
+    private static Row measure(String workload, String method, boolean clips, Steps s, int warmup, int steps,
             PrintWriter progress) {
         long stepNanos = 0;
         long clipNanos = 0;
         for (int i = 0; i < warmup + steps; i++) {
             long t0 = System.nanoTime();
-            s.forwardBackward(i);
+            double loss = s.forwardBackward(i);
             long t1 = System.nanoTime();
-            boolean skip = false;
-            if (clipper != null) {
-                ClipReport r = clipper.clip(s.gradients());
-                skip = r.skipped();
-            }
+            ClipReport report = clips ? s.clipGradients() : UNCLIPPED;
             long t2 = System.nanoTime();
-            if (skip) {
-                s.skipUpdate();
-            } else {
-                s.applyUpdate();
-            }
+            s.update(loss, report);
             long t3 = System.nanoTime();
             if (i >= warmup) {
                 stepNanos += t3 - t0;
@@ -141,7 +156,7 @@ final class TrainingOverhead {
         return row;
     }
 
-    private static Steps rnn() {
+    private static Steps rnn(Clipper clipper) {
         RnnWorkload w = RnnWorkload.builder()
                 .setTask(SequenceTask.ADDING)
                 .optLength(50)
@@ -150,26 +165,22 @@ final class TrainingOverhead {
                 .optInit(RnnInit.normal(0.3))
                 .optLearningRate(0.05f)
                 .optSeed(1)
+                .optClipper(clipper)
                 .build();
         return new Steps() {
             @Override
-            public void forwardBackward(long i) {
-                w.forwardBackward(w.batch(i));
+            public double forwardBackward(long i) {
+                return w.forwardBackward(w.batch(i));
             }
 
             @Override
-            public DjlGradients gradients() {
-                return w.gradients();
+            public ClipReport clipGradients() {
+                return w.clipGradients();
             }
 
             @Override
-            public void applyUpdate() {
-                w.applyUpdate();
-            }
-
-            @Override
-            public void skipUpdate() {
-                w.skipUpdate();
+            public void update(double loss, ClipReport report) {
+                w.update(loss, report);
             }
 
             @Override

@@ -6,7 +6,7 @@ import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
 import dev.gradclip.cli.run.RunResult;
 import dev.gradclip.cli.run.SeedRuns;
-import dev.gradclip.cli.run.Trainer;
+import dev.gradclip.cli.run.RunLoop;
 import dev.gradclip.cli.spec.ClipSpec;
 import dev.gradclip.cli.spec.OptimizerSpec;
 import dev.gradclip.cli.task.Task;
@@ -78,9 +78,9 @@ public final class CompareCommand implements Callable<Integer> {
         List<Long> seedList = parseSeeds(seeds);
         TaskSettings base = taskOptions.settings(t, seedList.get(0));
         OutputFolder folder = output.prepare("compare");
-        Trainer trainer = new Trainer(output.progress(spec.commandLine().getErr()));
+        RunLoop runLoop = new RunLoop(output.progress(spec.commandLine().getErr()));
 
-        SeedRuns grid = new SeedRuns(trainer);
+        SeedRuns grid = new SeedRuns(runLoop);
         List<Evidence> evidence = new ArrayList<>();
         for (ClipSpec c : specs) {
             List<RunResult> perClip = grid.train(folder.sub(c.folderName()), c.folderName(), c.label(), t, base, c, o,
@@ -101,12 +101,12 @@ public final class CompareCommand implements Callable<Integer> {
         summary.put("rows", rows);
         summary.put("verdict", verdict);
         summary.put("runs", grid.summaries());
-        folder.write(Trainer.SUMMARY, Json.pretty(summary));
+        folder.write(RunLoop.SUMMARY, Json.pretty(summary));
         HtmlReport.rebuild(folder.path(), "gradclip compare: " + t.name());
 
         Tables.evidence(out, evidence);
         out.println(verdict);
-        out.println("wrote " + folder.path().resolve(Trainer.SUMMARY) + " and report.html");
+        out.println("wrote " + folder.path().resolve(RunLoop.SUMMARY) + " and report.html");
         out.flush();
         if (grid.firstFailure() != null) {
             // one run's non-finite gradient ended that run, not the grid; the exit code reports it

@@ -4,14 +4,14 @@ import dev.gradclip.cli.report.HtmlReport;
 import dev.gradclip.cli.run.Evidence;
 import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
-import dev.gradclip.cli.run.Progress;
+import dev.gradclip.cli.run.ProgressDisplay;
 import dev.gradclip.cli.run.RunResult;
 import dev.gradclip.cli.run.SeedRuns;
-import dev.gradclip.cli.run.Trainer;
+import dev.gradclip.cli.run.RunLoop;
 import dev.gradclip.cli.spec.ClipSpec;
 import dev.gradclip.cli.spec.OptimizerSpec;
 import dev.gradclip.cli.task.QuadraticTask;
-import dev.gradclip.cli.task.StepResult;
+import dev.gradclip.cli.task.StepMetrics;
 import dev.gradclip.cli.task.Task;
 import dev.gradclip.cli.task.TaskRun;
 import dev.gradclip.cli.task.TaskSettings;
@@ -123,8 +123,8 @@ public final class DemoCommand implements Callable<Integer> {
         long start = System.nanoTime();
 
         Map<String, Object> seedExample = seedExample(w);
-        Trainer trainer = new Trainer(noProgress ? Progress.none() : Progress.auto(spec.commandLine().getErr()));
-        SeedRuns grid = new SeedRuns(trainer);
+        RunLoop runLoop = new RunLoop(noProgress ? ProgressDisplay.none() : ProgressDisplay.auto(spec.commandLine().getErr()));
+        SeedRuns grid = new SeedRuns(runLoop);
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Map<String, Object>> panelSummaries = new ArrayList<>();
         List<String> closing = new ArrayList<>();
@@ -179,10 +179,10 @@ public final class DemoCommand implements Callable<Integer> {
         summary.put("verdict", String.join(" ", closing));
         summary.put("runs", grid.summaries());
         summary.put("wall_seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0);
-        folder.write(Trainer.SUMMARY, Json.pretty(summary));
+        folder.write(RunLoop.SUMMARY, Json.pretty(summary));
         java.nio.file.Path report = HtmlReport.rebuild(folder.path(), "gradclip demo");
         w.println("report: " + report);
-        w.println("summary: " + folder.path().resolve(Trainer.SUMMARY));
+        w.println("summary: " + folder.path().resolve(RunLoop.SUMMARY));
         w.flush();
         return ExitCode.OK;
     }
@@ -234,7 +234,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<Double> xs = new ArrayList<>(List.of(x0));
         try (TaskRun run = q.start(s, ClipSpec.parse(clip).newClipper(), OptimizerSpec.parse(opt))) {
             for (int i = 1; i <= steps; i++) {
-                StepResult r = run.step(i);
+                StepMetrics r = run.step(i);
                 if (i % every == 0) {
                     xs.add(r.extras().get("x"));
                 }

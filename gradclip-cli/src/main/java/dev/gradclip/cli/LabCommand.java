@@ -5,7 +5,7 @@ import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
 import dev.gradclip.cli.run.RunResult;
 import dev.gradclip.cli.run.SeedRuns;
-import dev.gradclip.cli.run.Trainer;
+import dev.gradclip.cli.run.RunLoop;
 import dev.gradclip.cli.spec.ClipSpec;
 import dev.gradclip.cli.spec.OptimizerSpec;
 import dev.gradclip.cli.task.Task;
@@ -99,8 +99,8 @@ public final class LabCommand implements Callable<Integer> {
         }
         OutputFolder folder = output.prepare("lab");
         long start = System.nanoTime();
-        Trainer trainer = new Trainer(output.progress(spec.commandLine().getErr()));
-        SeedRuns grid = new SeedRuns(trainer);
+        RunLoop runLoop = new RunLoop(output.progress(spec.commandLine().getErr()));
+        SeedRuns grid = new SeedRuns(runLoop);
         StringBuilder md = new StringBuilder();
         md.append("| workload | method | learned | diverged | stalled | eval median [min, max] | steps to success |\n");
         md.append("|---|---|---|---|---|---|---|\n");
@@ -152,7 +152,7 @@ public final class LabCommand implements Callable<Integer> {
         summary.put("workloads", summaries);
         summary.put("runs", grid.summaries());
         summary.put("minutes", Math.round(total * 10) / 10.0);
-        folder.write(Trainer.SUMMARY, Json.pretty(summary));
+        folder.write(RunLoop.SUMMARY, Json.pretty(summary));
         out.println();
         out.println("wrote " + folder.path().resolve("lab.md") + " and summary.json");
         out.flush();

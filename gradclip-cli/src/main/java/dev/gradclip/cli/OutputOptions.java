@@ -1,7 +1,7 @@
 package dev.gradclip.cli;
 
 import dev.gradclip.cli.run.OutputFolder;
-import dev.gradclip.cli.run.Progress;
+import dev.gradclip.cli.run.ProgressDisplay;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -46,9 +46,9 @@ public final class OutputOptions {
 
     /**
      * @param err the error stream
-     * @return how progress is shown: none with {@code --no-progress}, else {@link Progress#auto}
+     * @return how progress is shown: none with {@code --no-progress}, else {@link ProgressDisplay#auto}
      */
-    public Progress.Factory progress(PrintWriter err) {
-        return noProgress ? Progress.none() : Progress.auto(err);
+    public ProgressDisplay.Factory progress(PrintWriter err) {
+        return noProgress ? ProgressDisplay.none() : ProgressDisplay.auto(err);
     }
 }

@@ -15,13 +15,11 @@ final class Specs {
     /**
      * @param text the clip spec, or {@code null} for the task's default
      * @param task the task
-     * @return the spec, checked by building a clipper once
+     * @return the spec, its clipper built and checked
      */
     static ClipSpec clip(String text, Task task) {
         try {
-            ClipSpec spec = ClipSpec.parse(text == null ? task.defaults().clip() : text);
-            spec.newClipper();
-            return spec;
+            return ClipSpec.parse(text == null ? task.defaults().clip() : text);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), e);
         }

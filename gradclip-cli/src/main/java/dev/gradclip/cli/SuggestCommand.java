@@ -7,7 +7,7 @@ import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.OutputFolder;
 import dev.gradclip.cli.run.RunPlan;
 import dev.gradclip.cli.run.RunResult;
-import dev.gradclip.cli.run.Trainer;
+import dev.gradclip.cli.run.RunLoop;
 import dev.gradclip.cli.spec.ClipSpec;
 import dev.gradclip.cli.spec.OptimizerSpec;
 import dev.gradclip.cli.task.Task;
@@ -135,12 +135,12 @@ public final class SuggestCommand implements Callable<Integer> {
             throw new UsageException("--race-steps (" + firstSteps + ") must be at most --steps (" + fullSteps + ")");
         }
         OutputFolder folder = output.prepare("suggest");
-        Trainer trainer = new Trainer(output.progress(spec.commandLine().getErr()));
+        RunLoop runLoop = new RunLoop(output.progress(spec.commandLine().getErr()));
 
         // 1. the probe
         RunResult probe;
         try {
-            probe = trainer.train(new RunPlan("probe", t, full.withSteps(probeSteps), c, o), folder.sub("probe"));
+            probe = runLoop.train(new RunPlan("probe", t, full.withSteps(probeSteps), c, o), folder.sub("probe"));
         } catch (NonFiniteStepException e) {
             probe = e.result();
         }
@@ -165,7 +165,7 @@ public final class SuggestCommand implements Callable<Integer> {
                     RunPlan plan = new RunPlan("race " + cs.label() + " seed " + seed + " (" + steps + " steps)", t,
                             full.withSeed(seed).withSteps(steps), cs, o);
                     try {
-                        runs.add(trainer.train(plan, roundFolder.sub(cs.folderName()).sub("seed-" + seed)));
+                        runs.add(runLoop.train(plan, roundFolder.sub(cs.folderName()).sub("seed-" + seed)));
                     } catch (NonFiniteStepException e) {
                         runs.add(e.result()); // a candidate that diverges is evidence, not a failure of suggest
                     }

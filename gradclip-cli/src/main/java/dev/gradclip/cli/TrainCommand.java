@@ -3,11 +3,11 @@ package dev.gradclip.cli;
 import dev.gradclip.checkpoint.CheckpointStore;
 import dev.gradclip.cli.report.HtmlReport;
 import dev.gradclip.cli.run.OutputFolder;
-import dev.gradclip.cli.run.Progress;
+import dev.gradclip.cli.run.ProgressDisplay;
 import dev.gradclip.cli.run.RunControl;
 import dev.gradclip.cli.run.RunPlan;
 import dev.gradclip.cli.run.RunResult;
-import dev.gradclip.cli.run.Trainer;
+import dev.gradclip.cli.run.RunLoop;
 import dev.gradclip.cli.spec.ClipSpec;
 import dev.gradclip.cli.spec.OptimizerSpec;
 import dev.gradclip.cli.task.Task;
@@ -114,12 +114,12 @@ public final class TrainCommand implements Callable<Integer> {
         if (from == null && control.checkpointing()) {
             control.named(folder.newRunId());
         }
-        Progress.Factory progress = output.progress(spec.commandLine().getErr());
+        ProgressDisplay.Factory progress = output.progress(spec.commandLine().getErr());
         RunResult r;
         try {
-            r = new Trainer(progress).train(new RunPlan(c.label(), t, settings, c, o), folder, control);
+            r = new RunLoop(progress).train(new RunPlan(c.label(), t, settings, c, o), folder, control);
         } finally {
-            if (java.nio.file.Files.isRegularFile(folder.path().resolve(Trainer.SUMMARY))) {
+            if (java.nio.file.Files.isRegularFile(folder.path().resolve(RunLoop.SUMMARY))) {
                 HtmlReport.rebuild(folder.path(), "gradclip train: " + t.name() + " with " + c.label());
             }
         }

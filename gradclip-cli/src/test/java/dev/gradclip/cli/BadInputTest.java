@@ -174,7 +174,7 @@ class BadInputTest {
             assertThat(out).doesNotExist();
         }
         // UTF-8 with tabs, CRLF and multi-byte characters is text
-        assertThat(dev.gradclip.cli.task.TextCorpusAccess.firstBadByte(
+        assertThat(dev.gradclip.lab.text.TextCorpus.firstBadByte(
                 "é\tü\r\n€ 𝄞".getBytes(java.nio.charset.StandardCharsets.UTF_8))).isEqualTo(-1);
     }
 

@@ -71,6 +71,36 @@ public final class StateReader {
         }
     }
 
+    /**
+     * Opens a state of a layout with a header of its own, a 4-byte magic then an int version, as
+     * gradclip-djl's training state has had since before the common header; everything after the
+     * header reads as in any other state.
+     *
+     * @param state   the saved bytes
+     * @param magic   the first four bytes expected
+     * @param kind    what the state is, for messages
+     * @param version the layout version expected
+     * @return a reader positioned after the header
+     * @throws IllegalArgumentException if the header does not match or the state is shorter than it
+     */
+    public static StateReader withOwnHeader(byte[] state, int magic, String kind, int version) {
+        return new StateReader(state, magic, kind, version);
+    }
+
+    private StateReader(byte[] state, int magic, String kind, int version) {
+        Objects.requireNonNull(state, "state");
+        this.in = ByteBuffer.wrap(state);
+        this.kind = kind;
+        this.version = version;
+        if (state.length < 2 * Integer.BYTES) {
+            throw truncated();
+        }
+        if (in.getInt() != magic || in.getInt() != version) {
+            throw new IllegalArgumentException("not a " + kind + " state of layout version " + version + " ("
+                    + state.length + " bytes)");
+        }
+    }
+
     /** @return the layout version the state was written in */
     public int version() {
         return version;
@@ -84,6 +114,15 @@ public final class StateReader {
     public int readInt() {
         try {
             return in.getInt();
+        } catch (BufferUnderflowException e) {
+            throw truncated();
+        }
+    }
+
+    /** @return the next byte, as a signed value */
+    public int readByte() {
+        try {
+            return in.get();
         } catch (BufferUnderflowException e) {
             throw truncated();
         }

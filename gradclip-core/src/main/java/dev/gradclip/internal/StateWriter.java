@@ -35,6 +35,36 @@ public final class StateWriter {
         }
     }
 
+    private StateWriter(int magic, int version) {
+        writeInt(magic);
+        writeInt(version);
+    }
+
+    /**
+     * Starts a state whose layout has a header of its own: a 4-byte magic then an int version (read
+     * back with {@link StateReader#withOwnHeader}).
+     *
+     * @param magic   the first four bytes
+     * @param version the layout version
+     * @return the writer
+     */
+    public static StateWriter withOwnHeader(int magic, int version) {
+        return new StateWriter(magic, version);
+    }
+
+    /**
+     * @param v the value; its low 8 bits are written
+     * @return this writer
+     */
+    public StateWriter writeByte(int v) {
+        try {
+            out.writeByte(v);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
     /**
      * @param v the value
      * @return this writer

@@ -33,6 +33,12 @@ import java.util.function.Consumer;
  * Each step's {@link ClipReport} is returned in a {@link StepResult}, passed to the report consumer
  * and, when the trainer has {@link ai.djl.metric.Metrics}, recorded by {@link ClipMetrics}.
  *
+ * <p>This is the one place where gradclip writes a DJL training step: {@link GradientClipListener}
+ * runs its clipping part, and the workloads of the {@code gradclip} command and of the benchmarks
+ * train through it. To time or inspect the parts, drive a step as
+ * {@link #forwardBackward(NDList, NDList)}, {@link #clipGradients()} and
+ * {@link #update(double, ClipReport)}.
+ *
  * <pre>{@code
  * ClippedTrainer loop = ClippedTrainer.builder()
  *         .setTrainer(trainer)
@@ -130,12 +136,13 @@ public final class ClippedTrainer {
             }
         }
         trainer.notifyListeners(listener -> listener.onTrainingBatch(trainer, batchData));
-        return clipAndStep(loss / splits.length);
+        return update(loss / splits.length, clipGradients());
     }
 
     /**
      * Trains one batch given as arrays, on the trainer's first device, without notifying the
-     * trainer's listeners (the fast path for workloads driven step by step).
+     * trainer's listeners (the fast path for workloads driven step by step): the same as
+     * {@code update(forwardBackward(data, labels), clipGradients())}.
      *
      * @param data   the inputs
      * @param labels the labels
@@ -144,17 +151,44 @@ public final class ClippedTrainer {
      *                                                 an infinity (the step is then not applied)
      */
     public StepResult trainBatch(NDList data, NDList labels) {
-        double loss;
+        double loss = forwardBackward(data, labels);
+        return update(loss, clipGradients());
+    }
+
+    /**
+     * The first part of a step driven in parts (to time each part, or to look at the raw gradients):
+     * forward and backward on one batch, on the trainer's first device, leaving the gradients in
+     * place. Follow it with {@link #clipGradients()} and {@link #update(double, ClipReport)}.
+     *
+     * @param data   the inputs
+     * @param labels the labels
+     * @return the batch's loss, before the update (NaN or infinite when training diverged)
+     */
+    public double forwardBackward(NDList data, NDList labels) {
         try (GradientCollector collector = trainer.newGradientCollector()) {
             NDList preds = trainer.forward(data, labels);
             NDArray lossValue = trainer.getLoss().evaluate(labels, preds);
             collector.backward(lossValue);
-            loss = lossValue.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+            return lossValue.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
         }
-        return clipAndStep(loss);
     }
 
-    private StepResult clipAndStep(double loss) {
+    /**
+     * The second part of a step: the {@code optBeforeClip} hook, then the clipper on the gradients
+     * left by backward, then the report recorded (the clipped and skipped counts, the trainer's
+     * {@link ai.djl.metric.Metrics} through {@link ClipMetrics}, the report consumer). When the
+     * report says skip, the gradients are set to zero: DJL's PyTorch optimizers clear gradients only
+     * inside an update, so a skipped step must clear them or they would add into the next step's.
+     * The view is closed afterwards, whatever happens.
+     *
+     * <p>{@link GradientClipListener} runs this part alone, {@code EasyTrain} making the update.
+     *
+     * @return the clipper's report; when it says skip, {@link #update(double, ClipReport)} makes no
+     *         update
+     * @throws dev.gradclip.NonFiniteGradientException under {@code THROW} when a gradient holds NaN or
+     *                                                 an infinity (nothing is recorded)
+     */
+    public ClipReport clipGradients() {
         ClipReport report;
         DjlGradients g = gradients();
         try {
@@ -163,26 +197,39 @@ public final class ClippedTrainer {
             }
             report = clipper.clip(g);
             if (report.skipped()) {
-                // DJL's PyTorch optimizers clear gradients only inside an update; a skipped step must
-                // clear them itself or they would add into the next step's
                 g.zeroGradients();
             }
         } finally {
             g.close();
         }
-        boolean skip = report.skipped();
-        if (skip) {
-            skippedSteps++;
-        } else {
-            trainer.step();
-        }
         lastReport = report;
+        if (report.skipped()) {
+            skippedSteps++;
+        }
         if (report.clipped()) {
             clippedSteps++;
         }
         ClipMetrics.record(trainer.getMetrics(), metricsPrefix, report);
         if (reportConsumer != null) {
             reportConsumer.accept(report);
+        }
+        return report;
+    }
+
+    /**
+     * The last part of a step: {@code trainer.step()}, unless the report says skip; then no update is
+     * made, and the parameters, the optimizer's state and its update counter stay exactly as they
+     * were (the gradients were cleared by {@link #clipGradients()}).
+     *
+     * @param loss   the loss {@link #forwardBackward} returned
+     * @param report the report {@link #clipGradients()} returned
+     * @return the step's result, steps numbered from 0
+     * @throws NullPointerException if {@code report} is null
+     */
+    public StepResult update(double loss, ClipReport report) {
+        boolean skip = Objects.requireNonNull(report, "report").skipped();
+        if (!skip) {
+            trainer.step();
         }
         return new StepResult(step++, loss, report, skip);
     }

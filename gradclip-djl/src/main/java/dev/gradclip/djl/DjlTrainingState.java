@@ -6,21 +6,16 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterServer;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.gradclip.djl.internal.TrainerParameters;
+import dev.gradclip.internal.StateReader;
+import dev.gradclip.internal.StateWriter;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
-import java.nio.BufferUnderflowException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,6 +44,7 @@ public final class DjlTrainingState {
 
     private static final int MAGIC = 0x444A4C53; // "DJLS"
     private static final int VERSION = 1;
+    private static final String KIND = "DJL training";
 
     private DjlTrainingState() {
     }
@@ -65,19 +61,17 @@ public final class DjlTrainingState {
         Objects.requireNonNull(trainer, "trainer");
         checkOneDevice(trainer);
         Map<String, String> idToName = idToName(trainer);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(MAGIC);
-            out.writeInt(VERSION);
-            List<Pair<String, Parameter>> params = parameters(trainer);
-            out.writeInt(params.size());
-            for (Pair<String, Parameter> p : params) {
-                writeString(out, p.getKey());
-                writeArray(out, p.getKey(), p.getValue().getArray());
-            }
-            Optimizer optimizer = optimizer(trainer);
-            List<Field> fields = stateFields(optimizer.getClass());
-            out.writeInt(fields.size());
+        StateWriter out = StateWriter.withOwnHeader(MAGIC, VERSION);
+        List<Pair<String, Parameter>> params = parameters(trainer);
+        out.writeInt(params.size());
+        for (Pair<String, Parameter> p : params) {
+            writeString(out, p.getKey());
+            writeArray(out, p.getKey(), p.getValue().getArray());
+        }
+        Optimizer optimizer = TrainerParameters.optimizer(trainer);
+        List<Field> fields = stateFields(optimizer.getClass());
+        out.writeInt(fields.size());
+        try {
             for (Field f : fields) {
                 writeString(out, f.getDeclaringClass().getSimpleName() + "." + f.getName());
                 Object value = f.get(optimizer);
@@ -108,12 +102,10 @@ public final class DjlTrainingState {
                     }
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         } catch (IllegalAccessException e) {
             throw new IllegalStateException("cannot read the state of this DJL optimizer: " + e, e);
         }
-        return bytes.toByteArray();
+        return out.toByteArray();
     }
 
     /**
@@ -131,37 +123,34 @@ public final class DjlTrainingState {
         Objects.requireNonNull(trainer, "trainer");
         Objects.requireNonNull(state, "state");
         checkOneDevice(trainer);
-        Reader in = new Reader(state);
-        if (in.readInt() != MAGIC || in.readInt() != VERSION) {
-            throw new IllegalArgumentException("not a DJL training state (" + state.length + " bytes)");
-        }
+        StateReader in = StateReader.withOwnHeader(state, MAGIC, KIND, VERSION);
         Map<String, Parameter> byName = new LinkedHashMap<>();
         for (Pair<String, Parameter> p : parameters(trainer)) {
             byName.put(p.getKey(), p.getValue());
         }
-        int count = in.readCount(8);
+        int count = count(in, 8);
         if (count != byName.size()) {
             throw new IllegalArgumentException("state holds " + count + " parameters but the model has "
                     + byName.size());
         }
         Map<Parameter, float[]> values = new LinkedHashMap<>();
         for (int i = 0; i < count; i++) {
-            String name = in.readString();
+            String name = readString(in);
             Parameter p = byName.get(name);
             if (p == null) {
                 throw new IllegalArgumentException("state holds parameter '" + name + "', which the model lacks"
                         + " (it has " + byName.keySet() + ")");
             }
-            Saved saved = in.readArray(name);
+            Saved saved = readArray(in, name);
             if (!saved.shape.equals(p.getArray().getShape())) {
                 throw new IllegalArgumentException("parameter '" + name + "' has shape " + p.getArray().getShape()
                         + " but the state holds " + saved.shape);
             }
             values.put(p, saved.values);
         }
-        Optimizer optimizer = optimizer(trainer);
+        Optimizer optimizer = TrainerParameters.optimizer(trainer);
         List<Field> fields = stateFields(optimizer.getClass());
-        int fieldCount = in.readCount(3);
+        int fieldCount = count(in, 3);
         if (fieldCount != fields.size()) {
             throw new IllegalArgumentException("state holds " + fieldCount + " optimizer fields but "
                     + optimizer.getClass().getSimpleName() + " has " + fields.size()
@@ -170,7 +159,7 @@ public final class DjlTrainingState {
         Map<Field, Object> restored = new LinkedHashMap<>();
         for (Field f : fields) {
             String label = f.getDeclaringClass().getSimpleName() + "." + f.getName();
-            String saved = in.readString();
+            String saved = readString(in);
             if (!saved.equals(label)) {
                 throw new IllegalArgumentException("state holds optimizer field " + saved + " where "
                         + label + " was expected: it was saved with another optimizer");
@@ -179,18 +168,18 @@ public final class DjlTrainingState {
             if (kind == 0 && f.getType() == int.class) {
                 restored.put(f, in.readInt());
             } else if (kind == 1 && isCountMap(f)) {
-                int n = in.readCount(8);
+                int n = count(in, 8);
                 Map<String, Integer> counts = new HashMap<>();
                 for (int i = 0; i < n; i++) {
-                    counts.put(idOf(byName, in.readString()), in.readInt());
+                    counts.put(idOf(byName, readString(in)), in.readInt());
                 }
                 restored.put(f, counts);
             } else if (kind == 2 && !isCountMap(f) && f.getType() != int.class) {
-                int n = in.readCount(8);
+                int n = count(in, 8);
                 Map<String, Saved> arrays = new HashMap<>();
                 for (int i = 0; i < n; i++) {
-                    String name = in.readString();
-                    arrays.put(idOf(byName, name), in.readArray(name));
+                    String name = readString(in);
+                    arrays.put(idOf(byName, name), readArray(in, name));
                 }
                 restored.put(f, arrays);
             } else {
@@ -313,23 +302,6 @@ public final class DjlTrainingState {
         throw new IllegalStateException("no parameter with id " + id);
     }
 
-    private static Optimizer optimizer(Trainer trainer) {
-        try {
-            Field storeField = Trainer.class.getDeclaredField("parameterStore");
-            storeField.setAccessible(true);
-            ParameterStore store = (ParameterStore) storeField.get(trainer);
-            Field serverField = ParameterStore.class.getDeclaredField("parameterServer");
-            serverField.setAccessible(true);
-            ParameterServer server = (ParameterServer) serverField.get(store);
-            Field optimizerField = server.getClass().getDeclaredField("optimizer");
-            optimizerField.setAccessible(true);
-            return (Optimizer) optimizerField.get(server);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException("cannot reach the optimizer of this DJL Trainer (" + e
-                    + "); DjlTrainingState needs DJL's LocalParameterServer", e);
-        }
-    }
-
     /**
      * The mutable fields of an optimizer, in a fixed order (superclass first, then by name): int
      * counters, count maps and state maps; final or static fields and the hyperparameters (float,
@@ -376,13 +348,11 @@ public final class DjlTrainingState {
                 "java.util.Map<java.lang.String, java.util.Map<ai.djl.Device, ai.djl.ndarray.NDArray>>");
     }
 
-    private static void writeString(DataOutputStream out, String s) throws IOException {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
+    private static void writeString(StateWriter out, String s) {
+        out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void writeArray(DataOutputStream out, String name, NDArray a) throws IOException {
+    private static void writeArray(StateWriter out, String name, NDArray a) {
         if (a.getDataType() != DataType.FLOAT32) {
             throw new IllegalStateException("array of '" + name + "' is " + a.getDataType()
                     + "; DjlTrainingState saves float32 arrays only");
@@ -392,97 +362,45 @@ public final class DjlTrainingState {
         for (long d : shape) {
             out.writeLong(d);
         }
-        float[] v = a.toFloatArray();
-        out.writeInt(v.length);
-        for (float x : v) {
-            out.writeInt(Float.floatToRawIntBits(x));
-        }
+        out.writeFloats(a.toFloatArray());
     }
 
     private record Saved(Shape shape, float[] values) {
     }
 
-    /** Reads the layout above, never trusting a count beyond the bytes that are left. */
-    private static final class Reader {
-        private final ByteBuffer in;
-
-        Reader(byte[] state) {
-            this.in = ByteBuffer.wrap(state);
+    /** A count of items of at least {@code minBytesEach} bytes each, never more than the bytes left. */
+    private static int count(StateReader in, int minBytesEach) {
+        int n = in.readCount(minBytesEach);
+        if (n < 0) {
+            throw corrupt("count " + n);
         }
+        return n;
+    }
 
-        int readInt() {
-            try {
-                return in.getInt();
-            } catch (BufferUnderflowException e) {
-                throw truncated();
+    private static String readString(StateReader in) {
+        return new String(in.readBytes(), StandardCharsets.UTF_8);
+    }
+
+    private static Saved readArray(StateReader in, String name) {
+        int rank = count(in, 8);
+        long[] shape = new long[rank];
+        long size = 1;
+        for (int i = 0; i < rank; i++) {
+            shape[i] = in.readLong();
+            if (shape[i] < 0) {
+                throw corrupt("array of '" + name + "' has a negative dimension");
             }
+            size = Math.multiplyExact(size, shape[i]);
         }
+        float[] v = in.readFloats();
+        if (v == null || v.length != size) {
+            throw corrupt("array of '" + name + "' has " + (v == null ? "no" : String.valueOf(v.length))
+                    + " values for shape " + new Shape(shape));
+        }
+        return new Saved(new Shape(shape), v);
+    }
 
-        int readByte() {
-            try {
-                return in.get();
-            } catch (BufferUnderflowException e) {
-                throw truncated();
-            }
-        }
-
-        long readLong() {
-            try {
-                return in.getLong();
-            } catch (BufferUnderflowException e) {
-                throw truncated();
-            }
-        }
-
-        int readCount(int minBytesEach) {
-            int n = readInt();
-            if (n < 0 || (long) n * minBytesEach > in.remaining()) {
-                throw new IllegalArgumentException("DJL training state is corrupt: count " + n + " with "
-                        + in.remaining() + " bytes left");
-            }
-            return n;
-        }
-
-        String readString() {
-            int n = readCount(1);
-            byte[] b = new byte[n];
-            in.get(b);
-            return new String(b, StandardCharsets.UTF_8);
-        }
-
-        Saved readArray(String name) {
-            int rank = readCount(8);
-            long[] shape = new long[rank];
-            long size = 1;
-            for (int i = 0; i < rank; i++) {
-                shape[i] = readLong();
-                if (shape[i] < 0) {
-                    throw new IllegalArgumentException("DJL training state is corrupt: array of '" + name
-                            + "' has a negative dimension");
-                }
-                size = Math.multiplyExact(size, shape[i]);
-            }
-            int n = readCount(4);
-            if (n != size) {
-                throw new IllegalArgumentException("DJL training state is corrupt: array of '" + name + "' has "
-                        + n + " values for shape " + new Shape(shape));
-            }
-            float[] v = new float[n];
-            for (int i = 0; i < n; i++) {
-                v[i] = Float.intBitsToFloat(in.getInt());
-            }
-            return new Saved(new Shape(shape), v);
-        }
-
-        void finish() {
-            if (in.hasRemaining()) {
-                throw new IllegalArgumentException("DJL training state has " + in.remaining()
-                        + " unexpected trailing bytes");
-            }
-        }
-
-        private static IllegalArgumentException truncated() {
-            return new IllegalArgumentException("DJL training state is truncated");
-        }
+    private static IllegalArgumentException corrupt(String what) {
+        return new IllegalArgumentException(KIND + " state is corrupt: " + what);
     }
 }

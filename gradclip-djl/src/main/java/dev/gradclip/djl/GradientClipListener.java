@@ -48,8 +48,8 @@ public final class GradientClipListener extends TrainingListenerAdapter {
     private long steps;
     private long clippedSteps;
     private long skippedSteps;
-    private Trainer viewOf;
-    private DjlGradients view;
+    private Trainer loopOf;
+    private ClippedTrainer loop;
 
     private GradientClipListener(Builder b) {
         this.clipper = b.clipper;
@@ -96,20 +96,14 @@ public final class GradientClipListener extends TrainingListenerAdapter {
      */
     @Override
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
-        if (viewOf != trainer) {
-            // the view over a trainer's parameters is built once and reused, closed after each batch
-            view = DjlGradients.of(trainer);
-            viewOf = trainer;
+        if (loopOf != trainer) {
+            // the clipping part of ClippedTrainer's step, built once per trainer (its view over the
+            // parameters is reused, closed after each batch); EasyTrain makes the update
+            loop = ClippedTrainer.builder().setTrainer(trainer).setClipper(clipper)
+                    .optMetricsPrefix(metricsPrefix).optReportConsumer(reportConsumer).build();
+            loopOf = trainer;
         }
-        ClipReport report;
-        try {
-            report = clipper.clip(view);
-            if (report.skipped()) {
-                view.zeroGradients();
-            }
-        } finally {
-            view.close();
-        }
+        ClipReport report = loop.clipGradients();
         steps++;
         if (report.skipped()) {
             skippedSteps++;
@@ -117,10 +111,6 @@ public final class GradientClipListener extends TrainingListenerAdapter {
             clippedSteps++;
         }
         lastReport = report;
-        ClipMetrics.record(trainer.getMetrics(), metricsPrefix, report);
-        if (reportConsumer != null) {
-            reportConsumer.accept(report);
-        }
     }
 
     /** @return the clipper */

@@ -3,9 +3,11 @@
  *
  * <ul>
  *   <li>{@link dev.gradclip.djl.DjlGradients}: the {@link dev.gradclip.Gradients} backend over DJL
- *       parameters, computing every primitive with NDArray operations on the device (norms in
- *       {@code float64}, one transfer of per-tensor results per call), closing every NDArray it
- *       creates, and summing gradients held on several devices;</li>
+ *       parameters, computing every primitive with NDArray operations on the device (one transfer of
+ *       per-tensor results per call), or, on the PyTorch engine's CPU, measuring and scaling each
+ *       tensor in place through the direct buffer over its memory with gradclip-core's SIMD kernels;
+ *       closing every NDArray it creates, and summing gradients held on several devices (its jobs
+ *       live in {@code dev.gradclip.djl.internal}, not public API);</li>
  *   <li>{@link dev.gradclip.djl.GradientClipListener}: a {@code TrainingListener} for
  *       {@code EasyTrain.fit}, clipping in {@code onTrainingBatch} (after backward, before
  *       {@code trainer.step()});</li>
@@ -25,7 +27,7 @@
  * native library for your platform) to your project. It is tested on DJL's PyTorch engine for CPU
  * offline ({@code -Dai.djl.offline=true}, native library from the {@code pytorch-native-cpu} jar).
  *
- * <p>The package {@code dev.gradclip.djl.tasks} holds the training workloads of the {@code gradclip}
+ * <p>The package {@code dev.gradclip.lab.sequence} holds the training workloads of the {@code gradclip}
  * command and benchmarks; it is not part of the library's API.
  */
 package dev.gradclip.djl;

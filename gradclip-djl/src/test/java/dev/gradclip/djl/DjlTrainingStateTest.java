@@ -137,6 +137,36 @@ class DjlTrainingStateTest {
         }
     }
 
+    /** The state {@link #main} wrote with the layout of version 1 (Adam with warm-up, two steps). */
+    private static final String GOLDEN = "/djl-training-state-v1.bin";
+
+    @Test
+    void aStateSavedInLayoutVersionOneStillRestoresAndSavesTheSameBytes() throws java.io.IOException {
+        byte[] golden;
+        try (java.io.InputStream in = DjlTrainingStateTest.class.getResourceAsStream(GOLDEN)) {
+            golden = in.readAllBytes();
+        }
+        try (Net b = new Net(5, DjlTrainingStateTest::adamWithWarmUp)) {
+            DjlTrainingState.restore(b.trainer, golden);
+            assertThat(DjlTrainingState.save(b.trainer)).isEqualTo(golden);
+        }
+    }
+
+    /**
+     * Writes the golden state of {@link #aStateSavedInLayoutVersionOneStillRestoresAndSavesTheSameBytes}
+     * (run with the test class path, from the module directory).
+     *
+     * @param args unused
+     * @throws java.io.IOException if the file cannot be written
+     */
+    public static void main(String[] args) throws java.io.IOException {
+        try (Net a = new Net(1, DjlTrainingStateTest::adamWithWarmUp)) {
+            a.train(0, 2);
+            java.nio.file.Files.write(java.nio.file.Path.of("src/test/resources" + GOLDEN),
+                    DjlTrainingState.save(a.trainer));
+        }
+    }
+
     @Test
     void aStateOfAnotherOptimizerOrAHostileOneIsRefusedAndChangesNothing() {
         byte[] adamState;

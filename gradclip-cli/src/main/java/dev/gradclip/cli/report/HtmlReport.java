@@ -6,7 +6,7 @@ import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.LayerHealth;
 import dev.gradclip.cli.run.MetricsWriter;
 import dev.gradclip.cli.run.OutputFolder;
-import dev.gradclip.cli.run.Trainer;
+import dev.gradclip.cli.run.RunLoop;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -96,7 +96,7 @@ public final class HtmlReport {
      * @return its {@code summary.json} parsed, or {@code null} when absent or unreadable
      */
     public static JsonNode readSummary(Path dir) {
-        Path f = dir.resolve(Trainer.SUMMARY);
+        Path f = dir.resolve(RunLoop.SUMMARY);
         if (!Files.isRegularFile(f)) {
             return null;
         }

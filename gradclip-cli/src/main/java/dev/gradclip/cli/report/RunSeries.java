@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gradclip.cli.UsageException;
 import dev.gradclip.cli.run.Json;
 import dev.gradclip.cli.run.MetricsWriter;
-import dev.gradclip.cli.run.Trainer;
+import dev.gradclip.cli.run.RunLoop;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,7 +52,7 @@ public record RunSeries(String name, JsonNode summary, long[] steps, double[] lo
             throw new UsageException("no " + MetricsWriter.FILE + " in " + dir);
         }
         JsonNode summary = null;
-        Path summaryFile = dir.resolve(Trainer.SUMMARY);
+        Path summaryFile = dir.resolve(RunLoop.SUMMARY);
         try {
             if (Files.isRegularFile(summaryFile)) {
                 summary = Json.read(Files.readString(summaryFile, StandardCharsets.UTF_8));

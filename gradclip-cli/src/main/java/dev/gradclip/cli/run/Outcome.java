@@ -1,7 +1,7 @@
 package dev.gradclip.cli.run;
 
 import dev.gradclip.cli.task.Criterion;
-import dev.gradclip.cli.task.Evaluation;
+import dev.gradclip.cli.task.HeldOutMetric;
 import java.util.Locale;
 
 /**
@@ -66,7 +66,7 @@ public record Outcome(Kind kind, String reason, long stepsToSuccess) {
      * @return the outcome
      */
     public static Outcome decide(double[] losses, int window, long nonFiniteStep, String nonFiniteWhat,
-            Evaluation evaluation, long stepsToSuccess) {
+            HeldOutMetric evaluation, long stepsToSuccess) {
         if (nonFiniteStep > 0) {
             return new Outcome(Kind.DIVERGED, "non-finite " + nonFiniteWhat + " at step " + nonFiniteStep, 0);
         }

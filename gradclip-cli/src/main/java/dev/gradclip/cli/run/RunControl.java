@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * How the {@link Trainer} makes a run survive faults: checkpoints every N steps (keeping the last
+ * How the {@link RunLoop} makes a run survive faults: checkpoints every N steps (keeping the last
  * two) from which a killed run resumes bit for bit, and injected faults counted in the summary.
  *
  * <p>A checkpoint holds the task's state ({@link TaskRun#saveState()}: parameters, optimizer and
@@ -175,10 +175,10 @@ public final class RunControl {
      * @return the first step to train (1 for a new run)
      * @throws IllegalArgumentException if the checkpoint does not belong to this run
      */
-    int resume(TaskRun run, RunProgress progress) {
+    int resume(TaskRun run, RunHistory progress) {
         if (resume == null) {
             if (checkpointing()) {
-                progress.openLog(store.directory().resolve(RunProgress.LOG), 0, 0);
+                progress.openLog(store.directory().resolve(RunHistory.LOG), 0, 0);
             }
             return 1;
         }
@@ -187,7 +187,7 @@ public final class RunControl {
         }
         Checkpoint c = resume.checkpoint();
         run.restoreState(c.section(Checkpoint.TRAINING_STATE));
-        progress.restore(c.section(PROGRESS), store.directory().resolve(RunProgress.LOG));
+        progress.restore(c.section(PROGRESS), store.directory().resolve(RunHistory.LOG));
         if (progress.done != c.step()) {
             throw new IllegalArgumentException("checkpoint " + resume.file() + " is inconsistent: step " + c.step()
                     + " but " + progress.done + " steps of progress");
@@ -218,7 +218,7 @@ public final class RunControl {
      * @param progress the trainer's progress
      * @param metrics  the metrics writer
      */
-    void afterStep(long step, TaskRun run, RunProgress progress, MetricsWriter metrics) {
+    void afterStep(long step, TaskRun run, RunHistory progress, MetricsWriter metrics) {
         if (checkpointing() && step % every == 0) {
             save(step, run, progress, metrics);
         }
@@ -232,13 +232,13 @@ public final class RunControl {
      * @param progress the trainer's progress
      * @param metrics  the metrics writer
      */
-    void finish(TaskRun run, RunProgress progress, MetricsWriter metrics) {
+    void finish(TaskRun run, RunHistory progress, MetricsWriter metrics) {
         if (checkpointing() && progress.done != lastSaved) {
             save(progress.done, run, progress, metrics);
         }
     }
 
-    private void save(long step, TaskRun run, RunProgress progress, MetricsWriter metrics) {
+    private void save(long step, TaskRun run, RunHistory progress, MetricsWriter metrics) {
         long bytes = metrics.sync();
         Checkpoint.Builder b = Checkpoint.builder(step)
                 .section(Checkpoint.OPTIONS, Json.line(options))

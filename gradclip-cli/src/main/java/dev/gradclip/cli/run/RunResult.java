@@ -1,6 +1,6 @@
 package dev.gradclip.cli.run;
 
-import dev.gradclip.cli.task.Evaluation;
+import dev.gradclip.cli.task.HeldOutMetric;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +30,7 @@ import java.util.Map;
  * @param gradNorms        the pre-clip gradient norm of every completed step (not in the summary)
  */
 public record RunResult(String name, String task, String clip, String optimizer, long seed, int steps,
-        int stepsCompleted, double firstLoss, double finalLoss, Evaluation evaluation, Outcome outcome,
+        int stepsCompleted, double firstLoss, double finalLoss, HeldOutMetric evaluation, Outcome outcome,
         long divergedAtStep, long clippedSteps, long skippedSteps, double wallSeconds, List<String> layers,
         List<String> explodingLayers, List<String> vanishingLayers, String error, double[] gradNorms) {
 

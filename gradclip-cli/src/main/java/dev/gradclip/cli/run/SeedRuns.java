@@ -18,15 +18,15 @@ import java.util.Map;
  */
 public final class SeedRuns {
 
-    private final Trainer trainer;
+    private final RunLoop runLoop;
     private final List<Map<String, Object>> summaries = new ArrayList<>();
     private NonFiniteStepException firstFailure;
 
     /**
-     * @param trainer trains each run
+     * @param runLoop trains each run
      */
-    public SeedRuns(Trainer trainer) {
-        this.trainer = trainer;
+    public SeedRuns(RunLoop runLoop) {
+        this.runLoop = runLoop;
     }
 
     /**
@@ -49,7 +49,7 @@ public final class SeedRuns {
             RunPlan plan = new RunPlan(name + " seed " + seed, task, settings.withSeed(seed), clip, optimizer);
             RunResult r;
             try {
-                r = trainer.train(plan, folder.sub("seed-" + seed));
+                r = runLoop.train(plan, folder.sub("seed-" + seed));
             } catch (NonFiniteStepException e) {
                 r = e.result();
                 if (firstFailure == null) {

@@ -47,10 +47,17 @@ import java.util.Objects;
  * @param method     the clipping method
  * @param parameters the method's parameters
  * @param spikeGuard the spike guard's parameters, or {@code null} without a guard
+ * <p>The clipper is built once, when the spec is parsed (so every error, a spike guard's warm-up
+ * longer than its window included, is reported before a run starts); each run then gets a copy
+ * with fresh statistics from {@link #newClipper()}. The spec's parameters are checked once, here,
+ * with messages that name the spec; the clipper's own checks guard the library's callers.
+ *
  * @param policy     the non-finite policy
+ * @param prototype  the clipper built from the spec when it was parsed; never clipped with, so its
+ *                   statistics stay fresh ({@link #newClipper()} copies it for each run)
  */
 public record ClipSpec(String text, Method method, SpecParameters parameters, SpecParameters spikeGuard,
-        NonFinitePolicy policy) {
+        NonFinitePolicy policy, Clipper prototype) {
 
     /** The spec name of the spike guard. */
     public static final String SPIKE_GUARD = "spike-guard";
@@ -198,7 +205,14 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
                         + " and a -nonfinite policy may follow the method");
             }
         }
-        return new ClipSpec(spec, method, parameters, guard, policy == null ? NonFinitePolicy.THROW : policy);
+        NonFinitePolicy nonFinite = policy == null ? NonFinitePolicy.THROW : policy;
+        Clipper prototype;
+        try {
+            prototype = build(method, parameters, guard, nonFinite);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("clip spec '" + spec + "': " + e.getMessage(), e);
+        }
+        return new ClipSpec(spec, method, parameters, guard, nonFinite, prototype);
     }
 
     private static NonFinitePolicy policy(String spec, String name) {
@@ -225,13 +239,17 @@ public record ClipSpec(String text, Method method, SpecParameters parameters, Sp
     }
 
     /**
-     * Builds a fresh clipper (with fresh statistics) for one run.
+     * A fresh clipper for one run: a copy of the {@link #prototype()} built at parse time, with the
+     * same settings and fresh statistics.
      *
      * @return the clipper, spike guard included, with the spec's non-finite policy
      */
     public Clipper newClipper() {
+        return prototype.withNonFinitePolicy(policy);
+    }
+
+    private static Clipper build(Method method, SpecParameters p, SpecParameters spikeGuard, NonFinitePolicy policy) {
         Clipper base;
-        SpecParameters p = parameters;
         switch (method) {
             case NONE:
                 base = Clippers.none();

@@ -7,16 +7,16 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.core.Linear;
-import ai.djl.nn.recurrent.LSTM;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import dev.gradclip.Clipper;
 import dev.gradclip.cli.UsageException;
 import dev.gradclip.cli.spec.OptimizerSpec;
+import dev.gradclip.lab.DatasetException;
+import dev.gradclip.lab.text.CharLm;
+import dev.gradclip.lab.text.TextCorpus;
 import java.util.Random;
 
 /**
@@ -92,7 +92,11 @@ public final class CharLmTask implements Task {
     private static TextCorpus corpus(TaskSettings settings) {
         int length = length(settings);
         // 10 held-out and 10 training sequences at least
-        return TextCorpus.load(settings.text(), 20 * (length + 1) * 10 / 9);
+        try {
+            return TextCorpus.load(settings.text(), 20 * (length + 1) * 10 / 9);
+        } catch (DatasetException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
     }
 
     @Override
@@ -103,11 +107,7 @@ public final class CharLmTask implements Task {
         int batch = settings.batch() == null ? 16 : settings.batch();
         int vocabulary = corpus.vocabularySize();
         Engine.getInstance().setRandomSeed((int) settings.seed());
-        SequentialBlock net = new SequentialBlock()
-                .add(LSTM.builder().setStateSize(hidden).setNumLayers(1).optBatchFirst(true).optReturnState(false)
-                        .build())
-                .add(new LambdaBlock(x -> new NDList(x.singletonOrThrow().reshape(-1, hidden)), "flatten_time"))
-                .add(Linear.builder().setUnits(vocabulary).build());
+        SequentialBlock net = CharLm.block(hidden, vocabulary);
         Model model = Model.newInstance(NAME);
         try {
             model.setBlock(net);
@@ -142,19 +142,7 @@ public final class CharLmTask implements Task {
         }
 
         private NDList[] arrays(NDManager m, int[] starts) {
-            int v = corpus.vocabularySize();
-            int n = starts.length;
-            float[] x = new float[n * length * v];
-            float[] y = new float[n * length];
-            int[] ids = corpus.ids();
-            for (int b = 0; b < n; b++) {
-                for (int t = 0; t < length; t++) {
-                    x[(b * length + t) * v + ids[starts[b] + t]] = 1f;
-                    y[b * length + t] = ids[starts[b] + t + 1];
-                }
-            }
-            return new NDList[] {new NDList(m.create(x, new Shape(n, length, v))),
-                new NDList(m.create(y, new Shape((long) n * length)))};
+            return CharLm.batch(m, corpus, starts, length);
         }
 
         @Override
@@ -177,7 +165,7 @@ public final class CharLmTask implements Task {
         }
 
         @Override
-        public Evaluation evaluate() {
+        public HeldOutMetric evaluate() {
             int heldOut = corpus.ids().length - trainEnd;
             int count = Math.max(1, Math.min(evalSequences, (heldOut - 1) / length));
             int stride = (heldOut - length - 1) / count;
@@ -198,7 +186,7 @@ public final class CharLmTask implements Task {
             }
             double bits = sum / count / Math.log(2);
             double unigram = corpus.unigramBits(trainEnd, corpus.ids().length);
-            return new Evaluation("bits_per_char", bits, criterion(unigram));
+            return new HeldOutMetric("bits_per_char", bits, criterion(unigram));
         }
     }
 }

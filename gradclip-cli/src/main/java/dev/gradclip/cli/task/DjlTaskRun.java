@@ -1,17 +1,14 @@
 package dev.gradclip.cli.task;
 
 import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
-import dev.gradclip.djl.DjlGradients;
 import dev.gradclip.NonFiniteGradientException;
+import dev.gradclip.djl.ClippedTrainer;
 import dev.gradclip.djl.DjlTrainingState;
+import dev.gradclip.djl.StepResult;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,10 +22,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The training step shared by the tasks that train on DJL's engine: forward and backward on one
- * batch, then the gradclip clipper on the gradients where they live (gradclip-djl's
- * {@link DjlGradients}, no copy to the Java heap), then DJL's optimizer unless the clipper says to
- * skip the step; a skipped step clears the gradients so they do not add into the next one.
+ * The run of a task that trains on DJL's engine: each step is gradclip-djl's {@link ClippedTrainer}
+ * step (forward and backward on one batch, the clipper on the gradients where they live, DJL's
+ * optimizer unless the clipper says to skip), plus what the command records about it (per-layer
+ * norms, the data state for checkpoints).
  */
 abstract class DjlTaskRun implements TaskRun {
 
@@ -37,7 +34,7 @@ abstract class DjlTaskRun implements TaskRun {
     /** Its trainer (loss, optimizer, parameters). */
     protected final Trainer trainer;
     private final Clipper clipper;
-    private DjlGradients gradients;
+    private final ClippedTrainer loop;
     private LayerNorms layerNorms;
     private byte[] dataBeforeStep;
     private boolean stepThrew;
@@ -76,6 +73,7 @@ abstract class DjlTaskRun implements TaskRun {
         this.model = model;
         this.trainer = trainer;
         this.clipper = clipper;
+        this.loop = ClippedTrainer.of(trainer, clipper);
     }
 
     /**
@@ -92,17 +90,9 @@ abstract class DjlTaskRun implements TaskRun {
         return layerNorms().layers();
     }
 
-    /** One view serves every step; it is closed after each, which releases its native handles. */
-    private DjlGradients gradients() {
-        if (gradients == null) {
-            gradients = DjlGradients.of(trainer);
-        }
-        return gradients;
-    }
-
     private LayerNorms layerNorms() {
         if (layerNorms == null) {
-            layerNorms = new LayerNorms(gradients());
+            layerNorms = new LayerNorms(loop.gradients());
         }
         return layerNorms;
     }
@@ -207,48 +197,26 @@ abstract class DjlTaskRun implements TaskRun {
     }
 
     @Override
-    public StepResult step(long step) {
+    public StepMetrics step(long step) {
         dataBeforeStep = dataState();
         stepThrew = false;
         try (NDManager m = trainer.getManager().newSubManager()) {
             NDList[] xy = batch(m, step);
-            double loss;
-            if (backward != null) {
-                loss = backward.gradients(trainer, xy[0], xy[1]);
-            } else {
-                try (GradientCollector collector = trainer.newGradientCollector()) {
-                    NDList preds = trainer.forward(xy[0], xy[1]);
-                    NDArray value = trainer.getLoss().evaluate(xy[1], preds);
-                    collector.backward(value);
-                    loss = value.toType(DataType.FLOAT64, false).getDouble();
-                }
-            }
-            DjlGradients g = gradients();
+            StepResult r;
             try {
-                ClipReport report;
-                try {
-                    report = clipper.clip(g);
-                } catch (NonFiniteGradientException e) {
-                    stepThrew = true;
-                    throw e;
-                }
-                if (report.skipped()) {
-                    g.zeroGradients();
-                } else {
-                    trainer.step();
-                }
-                return new StepResult(loss, report, layerNorms().of(report), Map.of());
-            } finally {
-                g.close();
+                double loss = backward != null ? backward.gradients(trainer, xy[0], xy[1])
+                        : loop.forwardBackward(xy[0], xy[1]);
+                r = loop.update(loss, loop.clipGradients());
+            } catch (NonFiniteGradientException e) {
+                stepThrew = true;
+                throw e;
             }
+            return new StepMetrics(r.loss(), r.report(), layerNorms().of(r.report()), Map.of());
         }
     }
 
     @Override
     public void close() {
-        if (gradients != null) {
-            gradients.close();
-        }
         trainer.close();
         model.close();
     }

@@ -6,20 +6,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import dev.gradclip.Clipper;
 import dev.gradclip.cli.UsageException;
 import dev.gradclip.cli.spec.OptimizerSpec;
-import java.nio.file.Files;
+import dev.gradclip.lab.DatasetException;
+import dev.gradclip.lab.fashion.FashionMnist;
+import dev.gradclip.lab.fashion.Mlp;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Fashion-MNIST (Xiao et al. 2017, arXiv:1708.07747): 28×28 grey images of clothes in 10 classes,
@@ -36,21 +34,12 @@ public final class FashionMnistTask implements Task {
     /** The task's name. */
     public static final String NAME = "fashion-mnist";
     /** Where Debian's package installs the data. */
-    public static final Path DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+    public static final Path DEFAULT_DIR = FashionMnist.DEFAULT_DIR;
 
     /** The test accuracy at or above which a run has learned the task. */
     public static final double LEARNED_ACCURACY = 0.78;
-    private static final int PIXELS = 28 * 28;
-    private static final int CLASSES = 10;
-    private static final Map<Path, Data> CACHE = new ConcurrentHashMap<>();
-
-    /** The images and labels of one split, pixels as unsigned bytes. */
-    record Split(byte[] images, byte[] labels, int count) {
-    }
-
-    /** The training and test splits. */
-    record Data(Split train, Split test) {
-    }
+    private static final int PIXELS = FashionMnist.PIXELS;
+    private static final int CLASSES = FashionMnist.CLASSES;
 
     @Override
     public String name() {
@@ -84,20 +73,6 @@ public final class FashionMnistTask implements Task {
         return settings.data() != null ? settings.data() : DEFAULT_DIR;
     }
 
-    private static Path file(Path dir, String base, boolean defaultDir) {
-        Path gz = dir.resolve(base + ".gz");
-        if (Files.isRegularFile(gz)) {
-            return gz;
-        }
-        Path plain = dir.resolve(base);
-        if (Files.isRegularFile(plain)) {
-            return plain;
-        }
-        throw new UsageException("Fashion-MNIST not found: " + dir + " has no " + base + "[.gz]; "
-                + (defaultDir ? "install it with 'sudo apt-get install dataset-fashion-mnist'"
-                        : "check --data, or install Debian's copy with 'sudo apt-get install dataset-fashion-mnist'"));
-    }
-
     /**
      * Loads (once per folder) and checks the four IDX files.
      *
@@ -105,42 +80,23 @@ public final class FashionMnistTask implements Task {
      * @return the data
      * @throws UsageException if a file is missing, corrupt or inconsistent
      */
-    static Data load(Path dir) {
-        return CACHE.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new Data(
-                split(d, "train", d.equals(DEFAULT_DIR)), split(d, "t10k", d.equals(DEFAULT_DIR))));
-    }
-
-    private static Split split(Path dir, String prefix, boolean defaultDir) {
-        Path imagesFile = file(dir, prefix + "-images-idx3-ubyte", defaultDir);
-        Path labelsFile = file(dir, prefix + "-labels-idx1-ubyte", defaultDir);
-        IdxFile images = IdxFile.read(imagesFile, IdxFile.IMAGES_MAGIC);
-        IdxFile labels = IdxFile.read(labelsFile, IdxFile.LABELS_MAGIC);
-        if (images.dims()[1] != 28 || images.dims()[2] != 28) {
-            throw new UsageException(imagesFile + " holds " + images.dims()[1] + "x" + images.dims()[2]
-                    + " images; Fashion-MNIST images are 28x28");
+    static FashionMnist load(Path dir) {
+        try {
+            return FashionMnist.load(dir);
+        } catch (DatasetException e) {
+            throw new UsageException(e.getMessage(), e);
         }
-        if (images.dims()[0] != labels.dims()[0]) {
-            throw new UsageException(imagesFile + " holds " + images.dims()[0] + " images but " + labelsFile + " "
-                    + labels.dims()[0] + " labels");
-        }
-        for (int i = 0; i < labels.data().length; i++) {
-            if ((labels.data()[i] & 0xff) >= CLASSES) {
-                throw new UsageException(labelsFile + ": label " + i + " is " + (labels.data()[i] & 0xff)
-                        + ", outside the 10 classes");
-            }
-        }
-        return new Split(images.data(), labels.data(), images.dims()[0]);
     }
 
     @Override
     public TaskRun start(TaskSettings settings, Clipper clipper, OptimizerSpec optimizer) {
-        Data data = load(dir(settings));
+        FashionMnist data = load(dir(settings));
         int hidden = settings.hidden() == null ? 128 : settings.hidden();
         int batch = settings.batch() == null ? 64 : settings.batch();
         int evalSamples = Math.min(data.test().count(), settings.evalSamples() == null ? data.test().count()
                 : settings.evalSamples());
         Engine.getInstance().setRandomSeed((int) settings.seed());
-        SequentialBlock net = mlp(hidden);
+        SequentialBlock net = Mlp.block(hidden, hidden);
         Model model = Model.newInstance(NAME);
         try {
             model.setBlock(net);
@@ -154,29 +110,21 @@ public final class FashionMnistTask implements Task {
         }
     }
 
-    /** The MLP {@code 784 → hidden → hidden → 10}, ReLU, uninitialised. */
-    static SequentialBlock mlp(int hidden) {
-        return new SequentialBlock()
-                .add(Linear.builder().setUnits(hidden).build()).add(Activation::relu)
-                .add(Linear.builder().setUnits(hidden).build()).add(Activation::relu)
-                .add(Linear.builder().setUnits(CLASSES).build());
-    }
-
     @Override
     public ModelRecipe modelRecipe(TaskSettings settings) {
         int hidden = settings.hidden() == null ? 128 : settings.hidden();
-        return new ModelRecipe(() -> mlp(hidden), Loss::softmaxCrossEntropyLoss, new long[] {PIXELS});
+        return new ModelRecipe(() -> Mlp.block(hidden, hidden), Loss::softmaxCrossEntropyLoss, new long[] {PIXELS});
     }
 
     private static final class Run extends DjlTaskRun {
-        private final Data data;
+        private final FashionMnist data;
         private final int batch;
         private final int evalSamples;
         private Random random;
         private int[] order;
         private int position;
 
-        Run(Model model, Trainer trainer, Clipper clipper, Data data, int batch, int evalSamples, long seed) {
+        Run(Model model, Trainer trainer, Clipper clipper, FashionMnist data, int batch, int evalSamples, long seed) {
             super(model, trainer, clipper);
             this.data = data;
             this.batch = batch;
@@ -198,8 +146,8 @@ public final class FashionMnistTask implements Task {
                     shuffle();
                 }
                 int i = order[position++];
-                fill(data.train(), i, x, b);
-                y[b] = data.train().labels()[i] & 0xff;
+                data.train().fill(i, x, b);
+                y[b] = data.train().label(i);
             }
             return new NDList[] {new NDList(manager.create(x, new Shape(batch, PIXELS))),
                 new NDList(manager.create(y, new Shape(batch)))};
@@ -243,22 +191,15 @@ public final class FashionMnistTask implements Task {
             position = 0;
         }
 
-        private static void fill(Split split, int image, float[] x, int row) {
-            int from = image * PIXELS;
-            for (int p = 0; p < PIXELS; p++) {
-                x[row * PIXELS + p] = (split.images()[from + p] & 0xff) / 255f;
-            }
-        }
-
         @Override
-        public Evaluation evaluate() {
+        public HeldOutMetric evaluate() {
             int correct = 0;
             int chunk = 1000;
             for (int from = 0; from < evalSamples; from += chunk) {
                 int n = Math.min(chunk, evalSamples - from);
                 float[] x = new float[n * PIXELS];
                 for (int r = 0; r < n; r++) {
-                    fill(data.test(), from + r, x, r);
+                    data.test().fill(from + r, x, r);
                 }
                 try (NDManager m = trainer.getManager().newSubManager()) {
                     NDArray logits = trainer.evaluate(new NDList(m.create(x, new Shape(n, PIXELS)))).singletonOrThrow();
@@ -271,12 +212,12 @@ public final class FashionMnistTask implements Task {
                             }
                         }
                         boolean finite = Float.isFinite(out[r * CLASSES + best]);
-                        correct += finite && best == (data.test().labels()[from + r] & 0xff) ? 1 : 0;
+                        correct += finite && best == data.test().label(from + r) ? 1 : 0;
                     }
                 }
             }
             double accuracy = (double) correct / evalSamples;
-            return new Evaluation("test_accuracy", accuracy, CRITERION);
+            return new HeldOutMetric("test_accuracy", accuracy, CRITERION);
         }
     }
 }

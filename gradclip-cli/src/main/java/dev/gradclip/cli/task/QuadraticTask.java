@@ -76,11 +76,11 @@ public final class QuadraticTask implements Task {
         }
 
         @Override
-        public StepResult step(long step) {
+        public StepMetrics step(long step) {
             double loss = (double) x[0] * x[0];
             grad[0] = 2f * x[0];
             ClipReport report = update.update(gradients).clip();
-            return new StepResult(loss, report, layerNorms.of(report), Map.of("x", (double) x[0]));
+            return new StepMetrics(loss, report, layerNorms.of(report), Map.of("x", (double) x[0]));
         }
 
         @Override
@@ -104,9 +104,9 @@ public final class QuadraticTask implements Task {
         }
 
         @Override
-        public Evaluation evaluate() {
+        public HeldOutMetric evaluate() {
             double loss = (double) x[0] * x[0];
-            return new Evaluation("loss", loss, Criterion.atMost(1e-6, Double.NaN, "loss x^2"));
+            return new HeldOutMetric("loss", loss, Criterion.atMost(1e-6, Double.NaN, "loss x^2"));
         }
 
         @Override

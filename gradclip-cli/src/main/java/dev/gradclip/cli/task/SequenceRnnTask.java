@@ -3,9 +3,10 @@ package dev.gradclip.cli.task;
 import dev.gradclip.Clipper;
 import dev.gradclip.cli.UsageException;
 import dev.gradclip.cli.spec.OptimizerSpec;
-import dev.gradclip.djl.tasks.RnnInit;
-import dev.gradclip.djl.tasks.RnnWorkload;
-import dev.gradclip.djl.tasks.SequenceTask;
+import dev.gradclip.djl.StepResult;
+import dev.gradclip.lab.sequence.RnnInit;
+import dev.gradclip.lab.sequence.RnnWorkload;
+import dev.gradclip.lab.sequence.SequenceTask;
 import java.util.List;
 import java.util.Map;
 
@@ -122,11 +123,11 @@ public final class SequenceRnnTask implements Task {
         }
 
         @Override
-        public StepResult step(long step) {
+        public StepMetrics step(long step) {
             // batch i is a function of (seed, i) alone: naming it by the step keeps a resumed run, and the
             // state saved after a step that threw, on the same stream
-            dev.gradclip.djl.StepResult r = workload.trainBatch(workload.batch(step - 1));
-            return new StepResult(r.loss(), r.report(), layerNorms.of(r.report()), Map.of());
+            StepResult r = workload.trainBatch(workload.batch(step - 1));
+            return new StepMetrics(r.loss(), r.report(), layerNorms.of(r.report()), Map.of());
         }
 
         @Override
@@ -140,9 +141,9 @@ public final class SequenceRnnTask implements Task {
         }
 
         @Override
-        public Evaluation evaluate() {
+        public HeldOutMetric evaluate() {
             RnnWorkload.Evaluation e = workload.evaluate(evalSamples);
-            return new Evaluation("error_rate", e.errorRate(), criterion(workload.getTask()));
+            return new HeldOutMetric("error_rate", e.errorRate(), criterion(workload.getTask()));
         }
 
         @Override

@@ -8,7 +8,7 @@ import java.util.List;
  */
 public interface TaskRun extends AutoCloseable {
 
-    /** @return the names of the model's layers, in the order of {@link StepResult#layerNorms()} */
+    /** @return the names of the model's layers, in the order of {@link StepMetrics#layerNorms()} */
     List<String> layers();
 
     /**
@@ -19,14 +19,14 @@ public interface TaskRun extends AutoCloseable {
      * @throws dev.gradclip.NonFiniteGradientException under {@code +throw-nonfinite} when a gradient
      *                                                 holds NaN or an infinity
      */
-    StepResult step(long step);
+    StepMetrics step(long step);
 
     /**
      * Evaluates the current model on held-out data.
      *
      * @return the task's metric
      */
-    Evaluation evaluate();
+    HeldOutMetric evaluate();
 
     /**
      * Serialises everything the run needs to continue bit for bit after the last step that returned

@@ -1,7 +1,7 @@
 package dev.gradclip.cli.task;
 
 import dev.gradclip.cli.UsageException;
-import dev.gradclip.djl.tasks.SequenceTask;
+import dev.gradclip.lab.sequence.SequenceTask;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

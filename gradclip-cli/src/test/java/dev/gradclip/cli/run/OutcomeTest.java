@@ -3,19 +3,19 @@ package dev.gradclip.cli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gradclip.cli.task.CharLmTask;
-import dev.gradclip.cli.task.Evaluation;
+import dev.gradclip.cli.task.HeldOutMetric;
 import dev.gradclip.cli.task.FashionMnistTask;
 import dev.gradclip.cli.task.SequenceRnnTask;
-import dev.gradclip.djl.tasks.SequenceTask;
+import dev.gradclip.lab.sequence.SequenceTask;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** The outcome rule on the cases an audit found misjudged, and on runs that must not be called diverged. */
 class OutcomeTest {
 
-    private static final Evaluation ADDING = new Evaluation("error_rate", 0, SequenceRnnTask.criterion(SequenceTask.ADDING));
-    private static final Evaluation FASHION = new Evaluation("test_accuracy", 0, FashionMnistTask.CRITERION);
-    private static final Evaluation CHAR_LM = new Evaluation("bits_per_char", 0, CharLmTask.criterion(4.3));
+    private static final HeldOutMetric ADDING = new HeldOutMetric("error_rate", 0, SequenceRnnTask.criterion(SequenceTask.ADDING));
+    private static final HeldOutMetric FASHION = new HeldOutMetric("test_accuracy", 0, FashionMnistTask.CRITERION);
+    private static final HeldOutMetric CHAR_LM = new HeldOutMetric("bits_per_char", 0, CharLmTask.criterion(4.3));
 
     private static double[] losses(int n, double start, double end) {
         double[] l = new double[n];

@@ -3,8 +3,10 @@ package dev.gradclip.cli.task;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gradclip.cli.run.Json;
+import dev.gradclip.lab.text.TextCorpus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
