@@ -58,9 +58,25 @@ public abstract class AbstractClipper implements Clipper {
      */
     protected abstract ClipReport apply(Gradients gradients, double[] tensorNorms, NonFinite nonFinite);
 
+    /**
+     * For a method that can measure, check and write in one pass under its policy: does the whole
+     * clip and returns its report, or returns {@code null}, having written nothing, to take the
+     * flow above. The default returns {@code null}.
+     *
+     * @param gradients the gradients
+     * @return the report, or {@code null}
+     */
+    protected ClipReport clipInOnePass(Gradients gradients) {
+        return null;
+    }
+
     @Override
     public final ClipReport clip(Gradients gradients) {
         Objects.requireNonNull(gradients, "gradients");
+        ClipReport onePass = clipInOnePass(gradients);
+        if (onePass != null) {
+            return onePass;
+        }
         int n = gradients.tensorCount();
         double p = normType();
         double[] norms = new double[n];

@@ -229,6 +229,18 @@ public final class GradientSet implements Gradients {
         return changed[0];
     }
 
+    /** {@inheritDoc} Here: {@code true}. */
+    @Override
+    public boolean clampsInOnePass() {
+        return true;
+    }
+
+    @Override
+    public ClampResult clampInOnePass(int tensor, double limit, boolean zeroNonFinite) {
+        float[] a = tensors[tensor].grad;
+        return kernels.clampInOnePass(a, 0, a.length, (float) limit, zeroNonFinite);
+    }
+
     @Override
     public int unitCount(int tensor) {
         return tensors[tensor].units;
