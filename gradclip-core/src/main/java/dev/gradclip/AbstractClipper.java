@@ -171,9 +171,7 @@ public abstract class AbstractClipper implements Clipper {
         if (coefficient == 1.0) {
             return;
         }
-        for (int t = 0; t < gradients.tensorCount(); t++) {
-            gradients.scale(t, coefficient);
-        }
+        gradients.scaleAll(coefficient);
     }
 
     /**

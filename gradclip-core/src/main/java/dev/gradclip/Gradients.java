@@ -160,21 +160,33 @@ public interface Gradients {
     }
 
     /**
-     * Value clipping of one tensor in a single read-and-write pass: for every element, in order,
+     * Value clipping of every tensor in a single read-and-write pass: for every element, in order,
      * count it if it is NaN or infinite (and, with {@code zeroNonFinite}, replace it by 0), add its
      * square to the sum before, clamp it to {@code [-limit, limit]} (NaN stays NaN, ±∞ becomes
      * ±limit), and add the square of the result to the sum after. The pass writes before it has
-     * seen the whole tensor, so it cannot honour "leave the gradients untouched" when a non-finite
+     * seen the last element, so it cannot honour "leave the gradients untouched" when a non-finite
      * element appears late: the {@code THROW} and {@code SKIP} policies do not use it.
      *
-     * @param tensor        tensor number
      * @param limit         the bound, finite and positive
      * @param zeroNonFinite whether NaN and infinite elements are replaced by 0 first
-     * @return the sums of squares before and after, the elements changed and the non-finite ones
+     * @return one result per tensor: the sums of squares before and after, the elements changed and
+     *         the non-finite ones
      * @throws UnsupportedOperationException if {@link #clampsInOnePass()} is {@code false}
      */
-    default ClampResult clampInOnePass(int tensor, double limit, boolean zeroNonFinite) {
+    default ClampResult[] clampInOnePass(double limit, boolean zeroNonFinite) {
         throw new UnsupportedOperationException(getClass().getName() + " does not clamp in one pass");
+    }
+
+    /**
+     * Multiplies every element of every tensor by {@code factor}, as {@link #scale(int, double)} does
+     * tensor by tensor (the default); a backend may do it as one batch, e.g. in parallel.
+     *
+     * @param factor the factor
+     */
+    default void scaleAll(double factor) {
+        for (int t = 0; t < tensorCount(); t++) {
+            scale(t, factor);
+        }
     }
 
     /**

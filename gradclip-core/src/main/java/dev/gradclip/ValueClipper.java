@@ -75,8 +75,9 @@ public final class ValueClipper extends AbstractClipper {
         long bad = 0;
         int firstTensor = -1;
         ClampResult first = null;
+        ClampResult[] results = g.clampInOnePass(limit, policy == NonFinitePolicy.ZERO);
         for (int t = 0; t < n; t++) {
-            ClampResult r = g.clampInOnePass(t, limit, policy == NonFinitePolicy.ZERO);
+            ClampResult r = results[t];
             before[t] = Math.sqrt(r.sumOfSquaresBefore());
             after[t] = Math.sqrt(r.sumOfSquaresAfter());
             changed += r.changed();

@@ -183,9 +183,9 @@ public final class DeferredScaling implements Gradients {
     }
 
     @Override
-    public ClampResult clampInOnePass(int tensor, double limit, boolean zeroNonFinite) {
-        apply(tensor);
-        return delegate.clampInOnePass(tensor, limit, zeroNonFinite);
+    public ClampResult[] clampInOnePass(double limit, boolean zeroNonFinite) {
+        applyPending();
+        return delegate.clampInOnePass(limit, zeroNonFinite);
     }
 
     @Override
