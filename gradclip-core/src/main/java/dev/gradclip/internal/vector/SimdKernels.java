@@ -19,14 +19,17 @@ import jdk.incubator.vector.VectorSpecies;
  * a double accumulation with a conversion per element does not (it measured about 70% of the
  * streaming read here). So it squares in {@code float} with fused multiply-add (one rounding per
  * element) into four vector accumulators over blocks of {@value #BLOCK_VECTORS} vectors (8 terms
- * per lane), adds the four in {@code float}, and widens each block's lanes into {@code double}
- * vector accumulators, reduced once at the end. Every term then meets at most 10 float roundings:
+ * per lane), adds the four in {@code float}, widens each block's lanes into {@code double} and adds
+ * them to a double total. Every term then meets at most 10 float roundings:
  * the sum is within {@code 10·2^-24 ≈ 6e-7} relative of the exact one (the norm within 3e-7), since
  * all terms are non-negative. Two cases break that bound and are measured again exactly in
  * {@code double} over the range: a float square or block sum that overflowed (an element above
  * about 1.8e19; the exact pass also returns +∞ for a true infinity), and a total so small (below
- * {@code 2^-100} per element) that squares lost bits to float underflow. NaN is returned as soon
- * as the total is NaN, which only a NaN element makes. Not public API.
+ * {@code 2^-100} per element) that squares lost bits to float underflow. A block whose float sum
+ * is not finite (a NaN, an infinity or an overflow) ends the vector pass: NaN is returned at once
+ * if the block holds one, else the range is measured exactly. The one-pass value clip sums its
+ * blocks with the same method ({@code blockSumOfSquares}), so its norm before is this one's, bit for
+ * bit. Not public API.
  */
 public final class SimdKernels implements FloatKernels {
 
@@ -68,30 +71,17 @@ public final class SimdKernels implements FloatKernels {
 
     @Override
     public double sumOfSquares(float[] a, int from, int to) {
-        DoubleVector d0 = DoubleVector.zero(D), d1 = DoubleVector.zero(D);
+        double total = 0;
         int i = from;
         while (to - i >= BLOCK) {
-            int end = i + BLOCK;
-            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
-                    s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-            for (int j = i; j < end; j += 4 * L) {
-                FloatVector v0 = FloatVector.fromArray(F, a, j);
-                FloatVector v1 = FloatVector.fromArray(F, a, j + L);
-                FloatVector v2 = FloatVector.fromArray(F, a, j + 2 * L);
-                FloatVector v3 = FloatVector.fromArray(F, a, j + 3 * L);
-                s0 = v0.fma(v0, s0);
-                s1 = v1.fma(v1, s1);
-                s2 = v2.fma(v2, s2);
-                s3 = v3.fma(v3, s3);
+            double block = blockSumOfSquares(a, i);
+            if (!Double.isFinite(block)) {
+                // a NaN element, an infinity, or an element whose float square overflowed
+                double max = maxAbs(a, i, i + BLOCK);
+                return Double.isNaN(max) ? max : exactSumOfSquares(a, from, to);
             }
-            FloatVector s = s0.add(s1).add(s2.add(s3));
-            d0 = d0.add(s.convertShape(VectorOperators.F2D, D, 0));
-            d1 = d1.add(s.convertShape(VectorOperators.F2D, D, 1));
-            i = end;
-        }
-        double total = d0.add(d1).reduceLanes(VectorOperators.ADD);
-        if (Double.isNaN(total)) {
-            return total;
+            total += block;
+            i += BLOCK;
         }
         total += scalar.sumOfSquares(a, i, to);
         if (!(total <= Double.MAX_VALUE && total >= (to - from) * TINY_PER_ELEMENT)) {
@@ -229,24 +219,24 @@ public final class SimdKernels implements FloatKernels {
         }
         int limitBits = Float.floatToRawIntBits(limit);
         long[] count = new long[1];
-        // the double lanes of sumOfSquares's d0 and d1, for the squares before and after
-        double[] before = new double[2 * D.length()];
-        double[] after = new double[2 * D.length()];
+        double before = 0;
+        double after = 0;
         ClampResult odd = null;
         int i = from;
         // the block loops are methods of their own: one method holding both exceeds what C2 inlines
         // of the vector API, and vectors that are not inlined are allocated
         while (to - i >= BLOCK) {
-            int end = i + BLOCK;
-            if (blockSumOfSquares(a, i, before)) {
-                clampBlock(a, i, limitBits, count, after);
+            double block = blockSumOfSquares(a, i);
+            if (Double.isFinite(block)) {
+                before += block;
+                after += clampBlock(a, i, limitBits, count);
             } else {
-                ClampResult r = scalar.clampInOnePass(a, i, end, limit, zeroNonFinite);
+                ClampResult r = scalar.clampInOnePass(a, i, i + BLOCK, limit, zeroNonFinite);
                 odd = odd == null ? r : odd.plus(r);
             }
-            i = end;
+            i += BLOCK;
         }
-        ClampResult r = new ClampResult(total(before), total(after), count[0], 0, -1, 0f);
+        ClampResult r = new ClampResult(before, after, count[0], 0, -1, 0f);
         if (odd != null) {
             r = r.plus(odd); // r has no non-finite element, so the first is odd's
         }
@@ -258,25 +248,12 @@ public final class SimdKernels implements FloatKernels {
         return r;
     }
 
-    private static double total(double[] lanes) {
-        return DoubleVector.fromArray(D, lanes, 0).add(DoubleVector.fromArray(D, lanes, D.length()))
-                .reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Adds a block's widened float sum to the double lanes {@code acc}, as sumOfSquares adds it to d0, d1. */
-    private static void accumulate(FloatVector s, double[] acc) {
-        DoubleVector.fromArray(D, acc, 0).add(s.convertShape(VectorOperators.F2D, D, 0)).intoArray(acc, 0);
-        DoubleVector.fromArray(D, acc, D.length()).add(s.convertShape(VectorOperators.F2D, D, 1))
-                .intoArray(acc, D.length());
-    }
-
     /**
-     * Sums the squares of one block as {@link #sumOfSquares} does and adds them to {@code acc}, unless
-     * an element is NaN or infinite or a float square or sum overflowed.
-     *
-     * @return whether the block was finite and added
+     * The squares of one block: four float accumulators of 8 fused multiply-adds a lane, added in
+     * float, widened and added in double. Not finite when an element is NaN or infinite or a float
+     * square or sum overflowed.
      */
-    private static boolean blockSumOfSquares(float[] a, int i, double[] acc) {
+    private static double blockSumOfSquares(float[] a, int i) {
         FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
                 s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
         for (int j = i; j < i + BLOCK; j += 4 * L) {
@@ -289,56 +266,50 @@ public final class SimdKernels implements FloatKernels {
             s2 = v2.fma(v2, s2);
             s3 = v3.fma(v3, s3);
         }
-        FloatVector s = s0.add(s1).add(s2.add(s3));
-        // NaN fails the compare; an infinity or a float overflow exceeds MAX_VALUE
-        if (!s.compare(VectorOperators.LE, Float.MAX_VALUE).allTrue()) {
-            return false;
-        }
-        accumulate(s, acc);
-        return true;
+        return widenedSum(s0.add(s1).add(s2.add(s3)));
+    }
+
+    /** The lanes of a float vector, widened to double and added. */
+    private static double widenedSum(FloatVector s) {
+        return ((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0))
+                .add(s.convertShape(VectorOperators.F2D, D, 1)).reduceLanes(VectorOperators.ADD);
     }
 
     /**
      * Clamps one block of finite floats in place, writing only the pairs of vectors where something
-     * changes (four vectors at a time); adds the number changed to {@code count[0]} and the squares
-     * of the result to {@code acc}, summed as {@link #blockSumOfSquares} sums them.
+     * changes; adds the number changed to {@code count[0]}. Two vectors a step, not four: four exceed
+     * what C2 inlines of the vector API in one method, and it then allocates every vector (measured:
+     * 3x slower). The squares go into two float accumulators of 16 terms a lane: at most 18
+     * roundings a term, within {@code 1.1e-6} relative.
+     *
+     * @return the sum of the squares of the clamped block
      */
-    private static void clampBlock(float[] a, int i, int limitBits, long[] count, double[] acc) {
+    private static double clampBlock(float[] a, int i, int limitBits, long[] count) {
         IntVector lim = IntVector.broadcast(I, limitBits);
         IntVector k = IntVector.zero(I);
-        FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F),
-                t2 = FloatVector.zero(F), t3 = FloatVector.zero(F);
-        for (int j = i; j < i + BLOCK; j += 4 * L) {
-            IntVector x0 = bits(a, j), x1 = bits(a, j + L), x2 = bits(a, j + 2 * L), x3 = bits(a, j + 3 * L);
-            IntVector m0 = x0.and(MAGNITUDE), m1 = x1.and(MAGNITUDE), m2 = x2.and(MAGNITUDE), m3 = x3.and(MAGNITUDE);
+        FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
+        for (int j = i; j < i + BLOCK; j += 2 * L) {
+            IntVector x0 = bits(a, j), x1 = bits(a, j + L);
+            IntVector m0 = x0.and(MAGNITUDE), m1 = x1.and(MAGNITUDE);
             // negative exactly where |x| > limit
-            IntVector d0 = lim.sub(m0), d1 = lim.sub(m1), d2 = lim.sub(m2), d3 = lim.sub(m3);
-            FloatVector v0, v1, v2, v3;
-            if (d0.or(d1).or(d2.or(d3)).compare(VectorOperators.LT, 0).anyTrue()) {
-                k = k.add(d0.lanewise(VectorOperators.LSHR, 31)).add(d1.lanewise(VectorOperators.LSHR, 31))
-                        .add(d2.lanewise(VectorOperators.LSHR, 31)).add(d3.lanewise(VectorOperators.LSHR, 31));
+            IntVector d0 = lim.sub(m0), d1 = lim.sub(m1);
+            FloatVector v0, v1;
+            if (d0.or(d1).compare(VectorOperators.LT, 0).anyTrue()) {
+                k = k.add(d0.lanewise(VectorOperators.LSHR, 31)).add(d1.lanewise(VectorOperators.LSHR, 31));
                 v0 = clamped(x0, m0, lim);
                 v1 = clamped(x1, m1, lim);
-                v2 = clamped(x2, m2, lim);
-                v3 = clamped(x3, m3, lim);
                 v0.intoArray(a, j);
                 v1.intoArray(a, j + L);
-                v2.intoArray(a, j + 2 * L);
-                v3.intoArray(a, j + 3 * L);
             } else {
                 v0 = (FloatVector) x0.reinterpretAsFloats();
                 v1 = (FloatVector) x1.reinterpretAsFloats();
-                v2 = (FloatVector) x2.reinterpretAsFloats();
-                v3 = (FloatVector) x3.reinterpretAsFloats();
             }
             t0 = v0.fma(v0, t0);
             t1 = v1.fma(v1, t1);
-            t2 = v2.fma(v2, t2);
-            t3 = v3.fma(v3, t3);
         }
         // at most BLOCK / L per lane
         count[0] += k.reduceLanes(VectorOperators.ADD);
-        accumulate(t0.add(t1).add(t2.add(t3)), acc);
+        return widenedSum(t0.add(t1));
     }
 
     private static IntVector bits(float[] a, int i) {
