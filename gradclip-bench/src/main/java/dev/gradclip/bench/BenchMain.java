@@ -429,7 +429,7 @@ public final class BenchMain implements Callable<Integer> {
             o.put("floats", t.floats());
             o.put("tensors", t.tensors());
             o.put("torch_threads", t.row().torchThreads());
-            o.put("gradclip_threads", 1);
+            o.put("gradclip_threads", t.row().torchThreads());
             o.put("gradclip_best_ms", round(t.row().gradclip()[0], 4));
             o.put("gradclip_median_ms", round(t.row().gradclip()[1], 4));
             o.put("torch_best_ms", round(t.row().torch()[0], 4));
@@ -496,15 +496,16 @@ public final class BenchMain implements Callable<Integer> {
         }
         w.println();
         w.println("PyTorch " + version + ", paired (gradclip's core clip and torch.nn.utils clip_grad_norm_ /"
-                + " clip_grad_value_ with foreach=True alternating round by round on the same sizes; gradclip's core"
-                + " runs on one thread whatever torch's thread count; ratio = PyTorch median / gradclip median, > 1:"
+                + " clip_grad_value_ with foreach=True, and AGC written as timm's, alternating round by round on the"
+                + " same sizes; gradclip on as many threads as torch (GradientSet.withParallelism); value_1pass is"
+                + " gradclip under PROPAGATE, torch's semantics; ratio = PyTorch median / gradclip median, > 1:"
                 + " gradclip faster):");
-        w.printf(Locale.ROOT, "%-20s %7s %7s %7s %8s %10s %10s %10s %10s %7s%n", "op", "floats", "tensors",
+        w.printf(Locale.ROOT, "%-21s %7s %7s %7s %8s %10s %10s %10s %10s %7s%n", "op", "floats", "tensors",
                 "torch t", "gc t", "gc best", "gc median", "pt best", "pt median", "ratio");
         for (TorchPaired t : rows) {
             TorchPairedMain.Row r = t.row();
-            w.printf(Locale.ROOT, "%-20s %7s %7d %7d %8d %10.3f %10.3f %10.3f %10.3f %7.2f%n", r.op(),
-                    floats(t.floats()), t.tensors(), r.torchThreads(), 1, r.gradclip()[0], r.gradclip()[1],
+            w.printf(Locale.ROOT, "%-21s %7s %7d %7d %8d %10.3f %10.3f %10.3f %10.3f %7.2f%n", r.op(),
+                    floats(t.floats()), t.tensors(), r.torchThreads(), r.torchThreads(), r.gradclip()[0], r.gradclip()[1],
                     r.torch()[0], r.torch()[1], r.ratio());
         }
         w.flush();
