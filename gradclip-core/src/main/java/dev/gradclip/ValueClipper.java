@@ -9,7 +9,8 @@ import dev.gradclip.internal.Norms;
  * {@code clip_by_value}, PyTorch {@code clip_grad_value_} and DL4J {@code ClipElementWiseAbsoluteValue}
  * (DJL's PyTorch engine clamps only the upper side, a defect this class does not share).
  *
- * <p>Only vectors holding an element outside the bounds are written. The report counts the elements
+ * <p>The SIMD kernels write only the pairs of vectors that hold an element outside the bounds (the
+ * scalar ones write every element back, unchanged ones with their own bits). The report counts the elements
  * changed, gives the L2 norm before and after and, as coefficient, their ratio ({@code 1} when
  * nothing changed or the norm before is 0). NaN elements stay NaN under {@code PROPAGATE}, and an
  * infinity becomes {@code ±c} there, as with PyTorch's {@code clip_grad_value_}.
