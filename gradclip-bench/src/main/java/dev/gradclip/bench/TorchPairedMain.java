@@ -19,7 +19,8 @@ import java.util.Locale;
  * with its default {@code THROW} policy and with {@code PROPAGATE}, {@link Clippers#agc}) and the PyTorch
  * peer's {@code clip_grad_norm_} / {@code clip_grad_value_} ({@code foreach=True}) and a unit-wise AGC
  * written as timm's {@code adaptive_clip_grad}, so both see the same moments of a shared machine. Each
- * call follows an untimed restore of the gradients, on both sides. At each torch thread count in turn,
+ * call follows an untimed restore of the gradients, on both sides; before the rounds, each gradclip
+ * clip runs untimed on the measured data for up to a second. At each torch thread count in turn,
  * gradclip runs on as many threads ({@link GradientSet#withParallelism}; one thread is its plain path).
  *
  * <p>{@code clip_grad_value_} checks nothing and lets NaN through, which is gradclip's
@@ -118,6 +119,15 @@ public final class TorchPairedMain {
         for (int t : threads) {
             peer.threads(t);
             GradientSet set = data.set.withParallelism(t);
+            // untimed, on the measured data: on a loaded machine C2 lags, and vector code that is not
+            // yet compiled (or deoptimized by a profile the small warm-up did not show) is 10-100x slower
+            for (Clipper c : clippers) {
+                long until = System.nanoTime() + 1_000_000_000L;
+                for (int i = 0; i < 3 || i < 200 && System.nanoTime() < until; i++) {
+                    Workloads.restore(pristine, data.grads);
+                    c.clip(set);
+                }
+            }
             double[][] gc = new double[OPS.size()][rounds];
             double[][] pt = new double[OPS.size()][rounds];
             for (int r = -2; r < rounds; r++) { // two untimed rounds first: page and cache first touches
