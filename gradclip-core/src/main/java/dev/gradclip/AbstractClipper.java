@@ -64,6 +64,18 @@ public abstract class AbstractClipper implements Clipper {
     protected abstract ClipReport apply(Gradients gradients, double[] tensorNorms, NonFinite nonFinite);
 
     /**
+     * For a method that can measure, check and write in one pass under its policy: does the whole
+     * clip and returns its report, or returns {@code null}, having written nothing, to take the
+     * flow above. The default returns {@code null}.
+     *
+     * @param gradients the gradients
+     * @return the report, or {@code null}
+     */
+    protected ClipReport clipInOnePass(Gradients gradients) {
+        return null;
+    }
+
+    /**
      * The exchange a sharded clipper measures through, or {@code null} (the default) for a clipper
      * that sees all of the gradients itself. Only {@link ShardedClipper} overrides it.
      *
@@ -89,6 +101,12 @@ public abstract class AbstractClipper implements Clipper {
         } else if (gradients instanceof GradientShard) {
             throw new IllegalArgumentException(method() + " was given a GradientShard but is not sharded, so it"
                     + " would clip by this worker's tensors alone; use Clippers.sharded(clipper, exchange)");
+        }
+        if (sharded == null) {
+            ClipReport onePass = clipInOnePass(gradients);
+            if (onePass != null) {
+                return onePass;
+            }
         }
         int n = view.tensorCount();
         double p = normType();
@@ -194,9 +212,7 @@ public abstract class AbstractClipper implements Clipper {
         if (coefficient == 1.0) {
             return;
         }
-        for (int t = 0; t < gradients.tensorCount(); t++) {
-            gradients.scale(t, coefficient);
-        }
+        gradients.scaleAll(coefficient);
     }
 
     /**

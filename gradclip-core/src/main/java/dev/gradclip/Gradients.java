@@ -149,6 +149,47 @@ public interface Gradients {
     }
 
     /**
+     * Whether this backend implements {@link #clampInOnePass}; value clipping under the
+     * {@code PROPAGATE} and {@code ZERO} policies then reads and writes each gradient once. The
+     * default is {@code false}.
+     *
+     * @return whether {@link #clampInOnePass} may be called
+     */
+    default boolean clampsInOnePass() {
+        return false;
+    }
+
+    /**
+     * Value clipping of every tensor in a single read-and-write pass: for every element, in order,
+     * count it if it is NaN or infinite (and, with {@code zeroNonFinite}, replace it by 0), add its
+     * square to the sum before, clamp it to {@code [-limit, limit]} (NaN stays NaN, ±∞ becomes
+     * ±limit), and add the square of the result to the sum after. The pass writes before it has
+     * seen the last element, so it cannot honour "leave the gradients untouched" when a non-finite
+     * element appears late: the {@code THROW} and {@code SKIP} policies do not use it.
+     *
+     * @param limit         the bound, finite and positive
+     * @param zeroNonFinite whether NaN and infinite elements are replaced by 0 first
+     * @return one result per tensor: the sums of squares before and after, the elements changed and
+     *         the non-finite ones
+     * @throws UnsupportedOperationException if {@link #clampsInOnePass()} is {@code false}
+     */
+    default ClampResult[] clampInOnePass(double limit, boolean zeroNonFinite) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not clamp in one pass");
+    }
+
+    /**
+     * Multiplies every element of every tensor by {@code factor}, as {@link #scale(int, double)} does
+     * tensor by tensor (the default); a backend may do it as one batch, e.g. in parallel.
+     *
+     * @param factor the factor
+     */
+    default void scaleAll(double factor) {
+        for (int t = 0; t < tensorCount(); t++) {
+            scale(t, factor);
+        }
+    }
+
+    /**
      * @param tensor tensor number
      * @return the number of units (the first dimension for rank ≥ 2, otherwise 1)
      */

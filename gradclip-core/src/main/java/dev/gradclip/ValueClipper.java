@@ -9,9 +9,21 @@ import dev.gradclip.internal.Norms;
  * {@code clip_by_value}, PyTorch {@code clip_grad_value_} and DL4J {@code ClipElementWiseAbsoluteValue}
  * (DJL's PyTorch engine clamps only the upper side, a defect this class does not share).
  *
- * <p>Only vectors holding an element outside the bounds are written. The report counts the elements
- * changed, gives the L2 norm before and after (the latter measured again only when something was
- * clamped) and, as coefficient, their ratio. NaN elements stay NaN under {@code PROPAGATE}.
+ * <p>The SIMD kernels write only the pairs of vectors that hold an element outside the bounds (the
+ * scalar ones write every element back, unchanged ones with their own bits). The report counts the elements
+ * changed, gives the L2 norm before and after and, as coefficient, their ratio ({@code 1} when
+ * nothing changed or the norm before is 0). NaN elements stay NaN under {@code PROPAGATE}, and an
+ * infinity becomes {@code ±c} there, as with PyTorch's {@code clip_grad_value_}.
+ *
+ * <p><b>Passes over memory.</b> Under {@code PROPAGATE} and {@code ZERO}, on a backend that
+ * {@linkplain Gradients#clampsInOnePass() clamps in one pass} ({@link GradientSet}), each gradient
+ * is read and written once: the norm before, the non-finite count and first offender, the zeroing
+ * (under {@code ZERO}), the clamp and the norm after are all taken in that pass. Under
+ * {@code THROW} (the default) and {@code SKIP} the gradients must be left untouched when any
+ * element is NaN or infinite, and an element can be clamped only after every element, the last one
+ * included, has been seen; a single pass over data larger than the cache cannot do both, so these
+ * policies read once (norms and the non-finite check) and then clamp in a second pass that also
+ * measures the result.
  *
  * <p>Value clipping changes the gradient's direction; prefer a norm-based clipper when direction
  * matters (Pascanu et al. 2013, arXiv:1211.5063).
@@ -45,9 +57,44 @@ public final class ValueClipper extends AbstractClipper {
         return 2.0;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: under {@code PROPAGATE} and {@code ZERO}, on a backend that clamps in one pass, the
+     * whole clip in one read-and-write pass per tensor; otherwise {@code null}.
+     */
+    @Override
+    protected ClipReport clipInOnePass(Gradients g) {
+        NonFinitePolicy policy = nonFinitePolicy();
+        if (policy != NonFinitePolicy.PROPAGATE && policy != NonFinitePolicy.ZERO || !g.clampsInOnePass()) {
+            return null;
+        }
+        int n = g.tensorCount();
+        double[] before = new double[n];
+        double[] after = new double[n];
+        long changed = 0;
+        long bad = 0;
+        int firstTensor = -1;
+        ClampResult first = null;
+        ClampResult[] results = g.clampInOnePass(limit, policy == NonFinitePolicy.ZERO);
+        for (int t = 0; t < n; t++) {
+            ClampResult r = results[t];
+            before[t] = Math.sqrt(r.sumOfSquaresBefore());
+            after[t] = Math.sqrt(r.sumOfSquaresAfter());
+            changed += r.changed();
+            bad += r.nonFiniteCount();
+            if (firstTensor < 0 && r.nonFiniteCount() > 0) {
+                firstTensor = t;
+                first = r;
+            }
+        }
+        NonFinite nonFinite = first == null ? NonFinite.NONE
+                : new NonFinite(bad, g.name(firstTensor), first.firstNonFinite(), first.firstNonFiniteValue());
+        return report(g, before, after, changed, nonFinite);
+    }
+
     @Override
     protected ClipReport apply(Gradients g, double[] tensorNorms, NonFinite nonFinite) {
-        double before = Norms.combine(tensorNorms, 2.0);
         long changed = 0;
         double[] afterNorms = new double[g.tensorCount()];
         boolean measured = true;
@@ -55,13 +102,16 @@ public final class ValueClipper extends AbstractClipper {
             changed += g.clampAndMeasure(t, limit, afterNorms);
             measured &= !Double.isNaN(afterNorms[t]);
         }
-        double after = before;
-        if (changed > 0) {
-            if (!measured) {
-                g.norms(2.0, afterNorms);
-            }
-            after = Norms.combine(afterNorms, 2.0);
+        if (changed > 0 && !measured) {
+            g.norms(2.0, afterNorms);
         }
+        return report(g, tensorNorms, afterNorms, changed, nonFinite);
+    }
+
+    private ClipReport report(Gradients g, double[] tensorNorms, double[] afterNorms, long changed,
+            NonFinite nonFinite) {
+        double before = Norms.combine(tensorNorms, 2.0);
+        double after = changed > 0 ? Norms.combine(afterNorms, 2.0) : before;
         double coef = changed == 0 || before == 0 ? 1.0 : after / before;
         return report(g, before, after, coef, limit, changed > 0, changed, tensorNorms, nonFinite);
     }

@@ -226,4 +226,87 @@ class NonFinitePolicyTest {
         assertThat(report.threshold()).isEqualTo(1.0);
         assertThat(report.method()).isEqualTo("global-norm");
     }
+    /**
+     * Tensors long enough for the SIMD kernels' blocks, a non-finite element late in each of two, so
+     * a one-pass value clip has already written the blocks before it when it meets one.
+     */
+    static float[][] longGradients() {
+        java.util.Random r = new java.util.Random(5);
+        float[][] g = {new float[3000], new float[5000], new float[2048]};
+        for (float[] t : g) {
+            for (int i = 0; i < t.length; i++) {
+                t[i] = r.nextFloat() * 2 - 1;
+            }
+        }
+        g[1][4001] = Float.NaN;
+        g[1][4500] = Float.NEGATIVE_INFINITY;
+        g[2][2047] = Float.POSITIVE_INFINITY;
+        return g;
+    }
+
+    @Test
+    void valueClipLeavesLongGradientsUntouchedUnderThrowAndSkip() {
+        float[][] g = longGradients();
+        float[][] before = ClipperPropertiesTest.deepCopy(g);
+        assertThatThrownBy(() -> Clippers.value(0.5).clip(GradientSet.of(g)))
+                .isInstanceOfSatisfying(NonFiniteGradientException.class, e -> {
+                    assertThat(e.tensorName()).isEqualTo("grads[1]");
+                    assertThat(e.elementIndex()).isEqualTo(4001);
+                    assertThat(e.nonFiniteCount()).isEqualTo(3);
+                });
+        ClipperPropertiesTest.assertBitwiseEqual(g, before, "after THROW");
+        ClipReport skipped = Clippers.value(0.5).withNonFinitePolicy(NonFinitePolicy.SKIP).clip(GradientSet.of(g));
+        ClipperPropertiesTest.assertBitwiseEqual(g, before, "after SKIP");
+        assertThat(skipped.skipped()).isTrue();
+        assertThat(skipped.nonFiniteCount()).isEqualTo(3);
+    }
+
+    @Test
+    void valueClipInOnePassUnderZeroEqualsZeroingByHandThenClipping() {
+        float[][] g = longGradients();
+        ClipReport report = Clippers.value(0.5).withNonFinitePolicy(NonFinitePolicy.ZERO).clip(GradientSet.of(g));
+        float[][] manual = longGradients();
+        manual[1][4001] = 0f;
+        manual[1][4500] = 0f;
+        manual[2][2047] = 0f;
+        ClipReport expected = Clippers.value(0.5).clip(GradientSet.of(manual));
+        ClipperPropertiesTest.assertBitwiseEqual(g, manual, "ZERO in one pass");
+        assertThat(report.nonFiniteCount()).isEqualTo(3);
+        assertThat(report.firstNonFiniteTensor()).isEqualTo("grads[1]");
+        assertThat(report.firstNonFiniteIndex()).isEqualTo(4001);
+        assertThat(report.clippedCount()).isEqualTo(expected.clippedCount()).isPositive();
+        assertThat(report.normBefore()).isCloseTo(expected.normBefore(), org.assertj.core.data.Percentage.withPercentage(1e-4));
+        assertThat(report.normAfter()).isCloseTo(expected.normAfter(), org.assertj.core.data.Percentage.withPercentage(1e-4));
+        for (int t = 0; t < g.length; t++) {
+            assertThat(report.tensorNorms()[t]).isCloseTo(expected.tensorNorms()[t],
+                    org.assertj.core.data.Percentage.withPercentage(1e-4));
+        }
+    }
+
+    @Test
+    void valueClipInOnePassUnderPropagateKeepsNaNAndClampsInfinities() {
+        float[][] g = longGradients();
+        float[][] original = longGradients();
+        ClipReport report = Clippers.value(0.5).withNonFinitePolicy(NonFinitePolicy.PROPAGATE).clip(GradientSet.of(g));
+        long outside = 0;
+        for (int t = 0; t < g.length; t++) {
+            for (int i = 0; i < g[t].length; i++) {
+                float x = original[t][i];
+                float expected = Float.isNaN(x) ? x : Math.min(Math.max(x, -0.5f), 0.5f);
+                assertThat(Float.floatToRawIntBits(g[t][i])).as("tensor %d element %d", t, i)
+                        .isEqualTo(Float.floatToRawIntBits(expected));
+                outside += x > 0.5f || x < -0.5f ? 1 : 0;
+            }
+        }
+        assertThat(g[1][4500]).isEqualTo(-0.5f);
+        assertThat(g[2][2047]).isEqualTo(0.5f);
+        assertThat(report.clippedCount()).isEqualTo(outside);
+        assertThat(report.nonFiniteCount()).isEqualTo(3);
+        assertThat(report.firstNonFiniteTensor()).isEqualTo("grads[1]");
+        assertThat(report.firstNonFiniteIndex()).isEqualTo(4001);
+        assertThat(report.tensorNorms()[0]).isFinite();
+        assertThat(report.tensorNorms()[1]).isNaN();
+        assertThat(report.tensorNorms()[2]).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(report.normBefore()).isNaN();
+    }
 }

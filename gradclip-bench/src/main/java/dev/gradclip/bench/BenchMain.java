@@ -522,7 +522,7 @@ public final class BenchMain implements Callable<Integer> {
             o.put("floats", t.floats());
             o.put("tensors", t.tensors());
             o.put("torch_threads", t.row().torchThreads());
-            o.put("gradclip_threads", 1);
+            o.put("gradclip_threads", t.row().torchThreads());
             o.put("gradclip_best_ms", round(t.row().gradclip()[0], 4));
             o.put("gradclip_median_ms", round(t.row().gradclip()[1], 4));
             o.put("torch_best_ms", round(t.row().torch()[0], 4));
@@ -594,8 +594,9 @@ public final class BenchMain implements Callable<Integer> {
         }
         w.println();
         w.println("PyTorch " + version + ", paired (gradclip's core clip and torch.nn.utils clip_grad_norm_ /"
-                + " clip_grad_value_ with foreach=True alternating round by round on the same sizes; gradclip's core"
-                + " runs on one thread whatever torch's thread count; the djl_ rows are gradclip-djl's DjlGradients on"
+                + " clip_grad_value_ with foreach=True, and AGC written as timm's, alternating round by round on the"
+                + " same sizes; gradclip's core on as many threads as torch (GradientSet.withParallelism); value_1pass"
+                + " is gradclip under PROPAGATE, torch's semantics; the djl_ rows are gradclip-djl's DjlGradients on"
                 + " DJL NDArrays (PyTorch engine, CPU, libtorch on one thread) against clip_grad_norm_ on one torch"
                 + " thread; ratio = PyTorch median / gradclip median, > 1: gradclip faster):");
         w.printf(Locale.ROOT, "%-24s %7s %7s %7s %8s %10s %10s %10s %10s %7s%n", "op", "floats", "tensors",
@@ -603,7 +604,8 @@ public final class BenchMain implements Callable<Integer> {
         for (TorchPaired t : rows) {
             TorchPairedMain.Row r = t.row();
             w.printf(Locale.ROOT, "%-24s %7s %7d %7d %8d %10.3f %10.3f %10.3f %10.3f %7.2f%n", r.op(),
-                    floats(t.floats()), t.tensors(), r.torchThreads(), 1, r.gradclip()[0], r.gradclip()[1],
+                    floats(t.floats()), t.tensors(), r.torchThreads(), r.op().startsWith("djl_") ? 1 : r.torchThreads(),
+                    r.gradclip()[0], r.gradclip()[1],
                     r.torch()[0], r.torch()[1], r.ratio());
         }
         w.flush();

@@ -3,6 +3,8 @@ package dev.gradclip.bench;
 import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
 import dev.gradclip.Clippers;
+import dev.gradclip.GradientSet;
+import dev.gradclip.NonFinitePolicy;
 import dev.gradclip.internal.Kernels;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -11,13 +13,19 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * One forked JVM of the bench command's PyTorch comparison: on gradients of the same sizes on both
- * sides ({@link Workloads#split}, uniform in [-1, 1)) it alternates, round by round, gradclip's core
- * clip ({@link Clippers#globalNorm} over and under the threshold, {@link Clippers#value}) and the
- * PyTorch peer's {@code clip_grad_norm_} / {@code clip_grad_value_} ({@code foreach=True}), so both see
- * the same moments of a shared machine. Each call follows an untimed restore of the gradients, on both
- * sides. gradclip's core runs on the calling thread; the peer runs with each requested torch thread
- * count in turn.
+ * One forked JVM of the bench command's PyTorch comparison: on gradients (and parameters) of the same
+ * sizes on both sides ({@link Workloads#split}, uniform in [-1, 1)) it alternates, round by round,
+ * gradclip's core clip ({@link Clippers#globalNorm} over and under the threshold, {@link Clippers#value}
+ * with its default {@code THROW} policy and with {@code PROPAGATE}, {@link Clippers#agc}) and the PyTorch
+ * peer's {@code clip_grad_norm_} / {@code clip_grad_value_} ({@code foreach=True}) and a unit-wise AGC
+ * written as timm's {@code adaptive_clip_grad}, so both see the same moments of a shared machine. Each
+ * call follows an untimed restore of the gradients, on both sides; before the rounds, each gradclip
+ * clip runs untimed on the measured data for up to a second. At each torch thread count in turn,
+ * gradclip runs on as many threads ({@link GradientSet#withParallelism}; one thread is its plain path).
+ *
+ * <p>{@code clip_grad_value_} checks nothing and lets NaN through, which is gradclip's
+ * {@code PROPAGATE}: that row ({@code clip_grad_value_1pass}) compares the same work, one read-and-write
+ * pass on both sides. The default {@code THROW} row also checks every element before it writes one.
  *
  * <p>Arguments: {@code floats tensors rounds threads python}, threads comma-separated; output: a line
  * {@code torch <version>}, then one line per op and thread count: {@code op threads gradclip_best
@@ -25,8 +33,12 @@ import java.util.Locale;
  */
 public final class TorchPairedMain {
 
-    /** The ops, as printed: the global-norm clip over the threshold, under it, and value clipping. */
-    static final List<String> OPS = List.of("clip_grad_norm", "clip_grad_norm_under", "clip_grad_value");
+    /**
+     * The ops, as printed: the global-norm clip over the threshold, under it, value clipping (gradclip
+     * under {@code THROW}, then under {@code PROPAGATE}) and AGC.
+     */
+    static final List<String> OPS = List.of("clip_grad_norm", "clip_grad_norm_under", "clip_grad_value",
+            "clip_grad_value_1pass", "agc");
 
     /** The clip value of {@code clip_grad_value_}: half the elements of uniform [-1, 1) data exceed it. */
     static final double CLIP_VALUE = ElementwiseClipBenchmark.CLIP_VALUE;
@@ -38,7 +50,7 @@ public final class TorchPairedMain {
      * One op at one torch thread count: best and median ms of each side.
      *
      * @param op           one of {@link #OPS}
-     * @param torchThreads torch's intra-op threads (gradclip's core runs on one)
+     * @param torchThreads torch's intra-op threads, and gradclip's
      * @param gradclip     best and median ms
      * @param torch        best and median ms
      */
@@ -61,11 +73,14 @@ public final class TorchPairedMain {
         Clipper norm = Clippers.globalNorm(1e-3);
         Clipper none = Clippers.globalNorm(1e9);
         Clipper value = Clippers.value(CLIP_VALUE);
-        JitWarmUp.run(set -> {
-            norm.clip(set);
-            none.clip(set);
-            value.clip(set);
-        });
+        Clipper onePass = Clippers.value(CLIP_VALUE).withNonFinitePolicy(NonFinitePolicy.PROPAGATE);
+        Clipper agc = Clippers.agc(ElementwiseClipBenchmark.AGC_LAMBDA);
+        // one warm-up each, on restored data: after a norm clip to 1e-3 nothing would exceed the clip
+        // value, the clamp's write branch would be compiled as never taken and deoptimize when measured
+        for (Clipper c : new Clipper[] {norm, none, value, onePass, agc}) {
+            JitWarmUp.run(c::clip);
+            JitWarmUp.run(set -> c.clip(set.withParallelism(2)));
+        }
         try (TorchPeer peer = TorchPeer.start(args[4])) {
             List<Row> rows = measure(floats, tensors, rounds, threads, peer);
             StringBuilder out = new StringBuilder("torch " + peer.version() + "\n");
@@ -90,17 +105,29 @@ public final class TorchPairedMain {
      * @throws IOException if the peer fails or a clip does not do what it should
      */
     static List<Row> measure(int floats, int tensors, int rounds, int[] threads, TorchPeer peer) throws IOException {
-        ClipData data = ClipData.create(floats, tensors, false, Kernels.get().name());
+        ClipData data = ClipData.create(floats, tensors, true, Kernels.get().name());
         float[][] pristine = ClipData.copy(data.grads);
         double norm = Clippers.globalNorm(Double.MAX_VALUE).clip(data.set).normBefore();
         Clipper[] clippers = {Clippers.globalNorm(norm * 0.5), Clippers.globalNorm(norm * 2),
-            Clippers.value(CLIP_VALUE)};
+            Clippers.value(CLIP_VALUE), Clippers.value(CLIP_VALUE).withNonFinitePolicy(NonFinitePolicy.PROPAGATE),
+            Clippers.agc(ElementwiseClipBenchmark.AGC_LAMBDA)};
         double torchNorm = peer.setup(floats, tensors);
-        String[] ops = {"norm", "norm", "value"};
-        double[] args = {torchNorm * 0.5, torchNorm * 2, CLIP_VALUE};
+        String[] ops = {"norm", "norm", "value", "value", "agc"};
+        double[] args = {torchNorm * 0.5, torchNorm * 2, CLIP_VALUE, CLIP_VALUE, ElementwiseClipBenchmark.AGC_LAMBDA};
+        double agcCheck = ElementwiseClipBenchmark.AGC_LAMBDA;
         List<Row> rows = new ArrayList<>();
         for (int t : threads) {
             peer.threads(t);
+            GradientSet set = data.set.withParallelism(t);
+            // untimed, on the measured data: on a loaded machine C2 lags, and vector code that is not
+            // yet compiled (or deoptimized by a profile the small warm-up did not show) is 10-100x slower
+            for (Clipper c : clippers) {
+                long until = System.nanoTime() + 1_000_000_000L;
+                for (int i = 0; i < 3 || i < 200 && System.nanoTime() < until; i++) {
+                    Workloads.restore(pristine, data.grads);
+                    c.clip(set);
+                }
+            }
             double[][] gc = new double[OPS.size()][rounds];
             double[][] pt = new double[OPS.size()][rounds];
             for (int r = -2; r < rounds; r++) { // two untimed rounds first: page and cache first touches
@@ -110,7 +137,7 @@ public final class TorchPairedMain {
                         if ((side + r + k) % 2 == 0) {
                             Workloads.restore(pristine, data.grads);
                             long t0 = System.nanoTime();
-                            ClipReport report = clippers[k].clip(data.set);
+                            ClipReport report = clippers[k].clip(set);
                             long t1 = System.nanoTime();
                             if (report.clipped() != (k != 1)) {
                                 throw new IllegalStateException(OPS.get(k) + ": gradclip clipped=" + report.clipped());
@@ -120,7 +147,9 @@ public final class TorchPairedMain {
                             }
                         } else {
                             double[] reply = peer.round(ops[k], args[k]);
-                            boolean ok = k == 2 ? reply[1] <= CLIP_VALUE
+                            // AGC clips every unit of this data to λ·|w_u|: gradients after / parameters = λ
+                            boolean ok = k == 2 || k == 3 ? reply[1] <= CLIP_VALUE
+                                    : k == 4 ? Math.abs(reply[1] - agcCheck) <= 1e-3 * agcCheck
                                     : Math.abs(reply[1] - torchNorm) <= 1e-3 * torchNorm;
                             if (!ok) {
                                 throw new IOException(OPS.get(k) + ": the PyTorch peer's check value " + reply[1]

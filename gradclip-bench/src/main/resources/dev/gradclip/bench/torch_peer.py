@@ -14,6 +14,9 @@ cannot be imported. Requests:
                       clip_grad_norm_(params, MAX, foreach=True); reply "time <ns> <total norm>"
   round value C       restore (untimed), time clip_grad_value_(params, C, foreach=True);
                       reply "time <ns> <max |g|>"
+  round agc F         restore (untimed), time adaptive_clip_grad(params, F) below (unit-wise
+                      AGC written the usual way, as timm's: eps 1e-3); reply
+                      "time <ns> <norm of the gradients after / norm of the parameters>"
   quit                reply "bye" and exit
 
 A request that fails is answered "error <type>: <message>" and the peer keeps reading.
@@ -42,6 +45,29 @@ def split(floats, tensors):
     return [rows - each * (tensors - 1) if t == tensors - 1 else each for t in range(tensors)]
 
 
+def unitwise_norm(x):
+    """L2 norm per unit: the whole tensor for rank <= 1, else over every dimension but the first."""
+    if x.ndim <= 1:
+        return x.norm(2.0)
+    return x.norm(2.0, dim=tuple(range(1, x.ndim)), keepdim=True)
+
+
+def adaptive_clip_grad(parameters, clip_factor, eps=1e-3):
+    """Adaptive gradient clipping (Brock et al. 2021, arXiv:2102.06171) as PyTorch users write it
+    (timm's adaptive_clip_grad): per unit, g <- g * (F * max(|w|, eps) / |g|) where |g| exceeds
+    F * max(|w|, eps)."""
+    torch = sys.modules["torch"]
+    for p in parameters:
+        if p.grad is None:
+            continue
+        w = p.detach()
+        g = p.grad.detach()
+        max_norm = unitwise_norm(w).clamp_(min=eps).mul_(clip_factor)
+        grad_norm = unitwise_norm(g)
+        clipped = g * (max_norm / grad_norm.clamp(min=1e-6))
+        g.copy_(torch.where(grad_norm < max_norm, g, clipped))
+
+
 class Peer:
     def __init__(self, torch):
         self.torch = torch
@@ -56,8 +82,8 @@ class Peer:
         sum_sq = 0.0
         for rows in split(floats, tensors):
             g = torch.rand((rows, ROW), generator=generator, dtype=torch.float32) * 2 - 1
-            # the parameter's values are never read: empty() leaves its pages untouched
-            p = torch.nn.Parameter(torch.empty((rows, ROW), dtype=torch.float32))
+            # the parameter's values, read by AGC only, uniform in [-1, 1) as well
+            p = torch.nn.Parameter(torch.rand((rows, ROW), generator=generator, dtype=torch.float32) * 2 - 1)
             p.grad = g
             self.params.append(p)
             self.grads.append(g)
@@ -84,6 +110,15 @@ class Peer:
             clip.clip_grad_value_(self.params, arg, foreach=True)
             t1 = time.perf_counter_ns()
             return t1 - t0, max(float(g.abs().max()) for g in self.grads)
+        if op == "agc":
+            t0 = time.perf_counter_ns()
+            adaptive_clip_grad(self.params, arg)
+            t1 = time.perf_counter_ns()
+            # every unit of this data is clipped to F * |w_u|, so the norm after is F times the
+            # parameters' norm: the check value is that ratio, F whatever the random values
+            after = sum(float(g.double().pow(2).sum()) for g in self.grads)
+            weights = sum(float(p.detach().double().pow(2).sum()) for p in self.params)
+            return t1 - t0, math.sqrt(after / weights)
         raise ValueError("unknown op " + op)
 
 

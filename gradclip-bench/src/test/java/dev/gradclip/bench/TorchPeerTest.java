@@ -28,7 +28,8 @@ class TorchPeerTest {
 
     /**
      * A peer that answers as torch_peer.py does, on a thread: norms of 10, times of 2 ms (1 ms for
-     * value clipping), and an error for anything else.
+     * value clipping, 3 ms for AGC, whose check value is λ = 0.01), and an error for anything
+     * else.
      */
     static TorchPeer fake(String firstLine) throws IOException {
         PipedOutputStream toPeer = new PipedOutputStream();
@@ -50,7 +51,8 @@ class TorchPeerTest {
                         case "threads" -> out.println("ok " + f[1]);
                         case "setup" -> out.println("ok 10.0");
                         case "round" -> out.println(f[1].equals("norm") ? "time 2000000 10.0000001"
-                                : f[1].equals("value") ? "time 1000000 0.5" : "error ValueError: unknown op " + f[1]);
+                                : f[1].equals("value") ? "time 1000000 0.5"
+                                : f[1].equals("agc") ? "time 3000000 0.01" : "error ValueError: unknown op " + f[1]);
                         default -> out.println("error ValueError: unknown request " + f[0]);
                     }
                 }
@@ -87,12 +89,12 @@ class TorchPeerTest {
         try (TorchPeer peer = fake("ready 9.9.9+cpu 2")) {
             List<TorchPairedMain.Row> rows = TorchPairedMain.measure(8 * 1024, 2, 3, new int[] {1, 2}, peer);
             assertThat(rows).extracting(TorchPairedMain.Row::op).containsExactly("clip_grad_norm",
-                    "clip_grad_norm_under", "clip_grad_value", "clip_grad_norm", "clip_grad_norm_under",
-                    "clip_grad_value");
-            assertThat(rows).extracting(TorchPairedMain.Row::torchThreads).containsExactly(1, 1, 1, 2, 2, 2);
+                    "clip_grad_norm_under", "clip_grad_value", "clip_grad_value_1pass", "agc", "clip_grad_norm",
+                    "clip_grad_norm_under", "clip_grad_value", "clip_grad_value_1pass", "agc");
+            assertThat(rows).extracting(TorchPairedMain.Row::torchThreads).containsExactly(1, 1, 1, 1, 1, 2, 2, 2, 2, 2);
             for (TorchPairedMain.Row r : rows) {
-                assertThat(r.torch()).containsExactly(r.op().equals("clip_grad_value") ? new double[] {1, 1}
-                        : new double[] {2, 2});
+                assertThat(r.torch()).containsExactly(r.op().startsWith("clip_grad_value") ? new double[] {1, 1}
+                        : r.op().equals("agc") ? new double[] {3, 3} : new double[] {2, 2});
                 assertThat(r.gradclip()[0]).isPositive().isLessThanOrEqualTo(r.gradclip()[1]);
                 assertThat(r.ratio()).isEqualTo(r.torch()[1] / r.gradclip()[1]);
             }
@@ -177,10 +179,10 @@ class TorchPeerTest {
         assertThat(code).as(err.toString()).isZero();
         JsonNode rows = new ObjectMapper().readTree(out.toString()).get("torch_paired");
         int threadCounts = Runtime.getRuntime().availableProcessors() > 1 ? 2 : 1;
-        assertThat(rows.size()).isEqualTo(2 * 3 * threadCounts); // 1 and 200 tensors, three ops
+        assertThat(rows.size()).isEqualTo(2 * 5 * threadCounts); // 1 and 200 tensors, five ops
         for (JsonNode r : rows) {
-            assertThat(r.get("gradclip_threads").asInt()).isEqualTo(1);
-            assertThat(r.get("torch_median_ms").asDouble()).isIn(1.0, 2.0);
+            assertThat(r.get("gradclip_threads").asInt()).isEqualTo(r.get("torch_threads").asInt());
+            assertThat(r.get("torch_median_ms").asDouble()).isIn(1.0, 2.0, 3.0);
             assertThat(r.get("ratio").asDouble()).isPositive();
         }
         assertThat(err.toString()).contains("PyTorch 9.9.9+cpu, paired");

@@ -1,5 +1,6 @@
 package dev.gradclip.internal;
 
+import dev.gradclip.ClampResult;
 import dev.gradclip.Gradients;
 import java.util.Arrays;
 import java.util.Objects;
@@ -174,6 +175,17 @@ public final class DeferredScaling implements Gradients {
     public long clampAndMeasure(int tensor, double limit, double[] normAfter) {
         apply(tensor);
         return delegate.clampAndMeasure(tensor, limit, normAfter);
+    }
+
+    @Override
+    public boolean clampsInOnePass() {
+        return delegate.clampsInOnePass();
+    }
+
+    @Override
+    public ClampResult[] clampInOnePass(double limit, boolean zeroNonFinite) {
+        applyPending();
+        return delegate.clampInOnePass(limit, zeroNonFinite);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.gradclip.internal;
 
+import dev.gradclip.ClampResult;
+
 /**
  * The loops over {@code float[]} ranges that every clipper of the array backend reduces to. Two
  * implementations pass one contract test: {@link ScalarKernels} (the reference) and
@@ -73,6 +75,32 @@ public interface FloatKernels {
      * @return {@code Σ a_i²} of the clamped range, as {@link #sumOfSquares} would return it
      */
     double clampSumOfSquares(float[] a, int from, int to, float limit, long[] changed);
+
+    /**
+     * Value clipping in one read-and-write pass: measures the squares as read, checks for non-finite
+     * elements, clamps to {@code [-limit, limit]} and measures the squares as written, reading each
+     * element from memory once. For every element {@code x}, in order:
+     * <ol>
+     *   <li>if {@code x} is NaN or infinite it is counted (the first one's index and value kept) and,
+     *       with {@code zeroNonFinite}, replaced by 0;</li>
+     *   <li>{@code x²} is added to the sum before;</li>
+     *   <li>{@code x} is clamped as {@link #clamp} does (NaN stays NaN, ±∞ becomes ±limit) and
+     *       counted when that changes it;</li>
+     *   <li>the square of the clamped value is added to the sum after.</li>
+     * </ol>
+     * It writes before it has seen the whole range, so it cannot leave the range untouched when a
+     * later element turns out non-finite: callers that must (the {@code THROW} and {@code SKIP}
+     * policies) check first and use {@link #clampSumOfSquares}. Sums are as accurate as
+     * {@link #sumOfSquares}'s; an index in the result is an index into {@code a}.
+     *
+     * @param a             the data, clamped in place
+     * @param from          first index, inclusive
+     * @param to            last index, exclusive
+     * @param limit         the bound, positive and finite
+     * @param zeroNonFinite whether NaN and infinite elements are replaced by 0 before clamping
+     * @return the sums and counts
+     */
+    ClampResult clampInOnePass(float[] a, int from, int to, float limit, boolean zeroNonFinite);
 
     /** @return the index of the first NaN or infinite element, or -1 */
     int firstNonFinite(float[] a, int from, int to);

@@ -1,5 +1,7 @@
 package dev.gradclip.internal;
 
+import dev.gradclip.ClampResult;
+
 /**
  * The reference kernels: plain loops, four independent double accumulators so the sums do not
  * wait on one another. Always available. Not public API.
@@ -103,6 +105,78 @@ public final class ScalarKernels implements FloatKernels {
         }
         changed[0] = count;
         return sum;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The squares before are summed exactly as {@link #sumOfSquares} sums them (four accumulators
+     * over the elements {@code i mod 4}), so the two agree bit for bit; the squares after likewise.
+     * Every element is written back, changed or not (the same bits when unchanged), which keeps the
+     * loop free of branches that depend on the data.
+     */
+    @Override
+    public ClampResult clampInOnePass(float[] a, int from, int to, float limit, boolean zeroNonFinite) {
+        double b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+        long changed = 0;
+        long bad = 0;
+        int first = -1;
+        float firstValue = 0f;
+        float low = -limit;
+        int i = from;
+        for (; i < to; i += 4) {
+            int n = Math.min(4, to - i);
+            for (int k = 0; k < n; k++) {
+                float x = a[i + k];
+                if (!Float.isFinite(x)) {
+                    if (bad++ == 0) {
+                        first = i + k;
+                        firstValue = x;
+                    }
+                    if (zeroNonFinite) {
+                        a[i + k] = 0f;
+                    }
+                }
+            }
+            if (n < 4) {
+                break;
+            }
+            float x0 = a[i], x1 = a[i + 1], x2 = a[i + 2], x3 = a[i + 3];
+            double d0 = x0, d1 = x1, d2 = x2, d3 = x3;
+            b0 += d0 * d0;
+            b1 += d1 * d1;
+            b2 += d2 * d2;
+            b3 += d3 * d3;
+            changed += outside(x0, limit) + outside(x1, limit) + outside(x2, limit) + outside(x3, limit);
+            // Math.max returns a NaN argument itself, so NaN keeps its bits
+            float y0 = Math.min(Math.max(x0, low), limit), y1 = Math.min(Math.max(x1, low), limit);
+            float y2 = Math.min(Math.max(x2, low), limit), y3 = Math.min(Math.max(x3, low), limit);
+            a[i] = y0;
+            a[i + 1] = y1;
+            a[i + 2] = y2;
+            a[i + 3] = y3;
+            double e0 = y0, e1 = y1, e2 = y2, e3 = y3;
+            p0 += e0 * e0;
+            p1 += e1 * e1;
+            p2 += e2 * e2;
+            p3 += e3 * e3;
+        }
+        for (; i < to; i++) {
+            float x = a[i];
+            double d = x;
+            b0 += d * d;
+            changed += outside(x, limit);
+            float y = Math.min(Math.max(x, low), limit);
+            a[i] = y;
+            double e = y;
+            p0 += e * e;
+        }
+        return new ClampResult((b0 + b1) + (b2 + b3), (p0 + p1) + (p2 + p3), changed, bad, first, firstValue);
+    }
+
+    private static int outside(float x, float limit) {
+        return x > limit || x < -limit ? 1 : 0;
     }
 
     @Override

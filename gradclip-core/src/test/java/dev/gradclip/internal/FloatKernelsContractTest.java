@@ -3,10 +3,12 @@ package dev.gradclip.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.gradclip.ClampResult;
 import dev.gradclip.Exact;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -430,6 +432,91 @@ class FloatKernelsContractTest {
                     .isCloseTo(n * 4e38, org.assertj.core.data.Percentage.withPercentage(1e-4));
             assertThat(changed[0]).isEqualTo(n);
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void clampInOnePassDoesWhatTheSeparatePassesDo(FloatKernels k) {
+        Random r = new Random(23);
+        float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0x7fc00123)};
+        for (Case c : cases(23)) {
+            for (boolean zero : new boolean[] {false, true}) {
+                float[] a = c.a.clone();
+                int n = c.to - c.from;
+                // a third of the cases hold 1 to 3 non-finite elements, anywhere in the range
+                if (n > 0 && r.nextInt(3) == 0) {
+                    for (int m = 1 + r.nextInt(3); m > 0; m--) {
+                        a[c.from + r.nextInt(n)] = bad[r.nextInt(bad.length)];
+                    }
+                }
+                float limit = median(a, c.from, c.to);
+                if (!(limit > 0) || !Float.isFinite(limit)) {
+                    limit = 1f;
+                }
+                switch (r.nextInt(4)) {
+                    case 0 -> limit *= 1e-25f; // below the vector path's range
+                    case 1 -> limit = 1e30f;    // above it: nothing finite changes
+                    default -> { }
+                }
+                float[] expected = a.clone();
+                long expectedBad = k.countNonFinite(expected, c.from, c.to);
+                int expectedFirst = k.firstNonFinite(expected, c.from, c.to);
+                float expectedFirstValue = expectedFirst < 0 ? 0f : expected[expectedFirst];
+                if (zero) {
+                    k.zeroNonFinite(expected, c.from, c.to);
+                }
+                boolean finiteBefore = k.countNonFinite(expected, c.from, c.to) == 0;
+                long expectedChanged = k.clamp(expected, c.from, c.to, limit);
+
+                float[] asRead = a.clone();
+                if (zero) {
+                    ScalarKernels.INSTANCE.zeroNonFinite(asRead, c.from, c.to);
+                }
+                ClampResult got = k.clampInOnePass(a, c.from, c.to, limit, zero);
+                String what = k.name() + ": " + c + " limit " + limit + (zero ? " zeroing" : "");
+                for (int i = 0; i < a.length; i++) {
+                    if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(expected[i])) {
+                        fail("%s: element %d is %s, zero-then-clamp wrote %s", what, i, a[i], expected[i]);
+                    }
+                }
+                assertThat(got.changed()).as("%s changed", what).isEqualTo(expectedChanged);
+                assertThat(got.nonFiniteCount()).as("%s non-finite count", what).isEqualTo(expectedBad);
+                assertThat(got.firstNonFinite()).as("%s first non-finite", what).isEqualTo(expectedFirst);
+                assertThat(Float.floatToRawIntBits(got.firstNonFiniteValue())).as("%s first value", what)
+                        .isEqualTo(Float.floatToRawIntBits(expectedFirstValue));
+                if (finiteBefore) {
+                    assertThat(Exact.relativeError(got.sumOfSquaresBefore(), Exact.sumOfSquares(asRead, c.from, c.to))).as("%s before", what)
+                            .isLessThanOrEqualTo(sumTolerance(n));
+                    assertThat(Exact.relativeError(got.sumOfSquaresAfter(), Exact.sumOfSquares(a, c.from, c.to)))
+                            .as("%s after", what).isLessThanOrEqualTo(sumTolerance(n));
+                    // the report's norm before equals the norm pass's, bit for bit, where both take
+                    // their usual path (the SIMD kernels measure odd blocks and odd limits exactly)
+                    boolean usualPath = k == ScalarKernels.INSTANCE || expectedBad == 0
+                            && EnumSet.of(Kind.NORMAL, Kind.INTEGERS, Kind.CONSTANT).contains(c.kind)
+                            && limit >= 0x1p-30f && limit <= 0x1p60f;
+                    if (usualPath) {
+                        assertThat(got.sumOfSquaresBefore()).as("%s: before = sumOfSquares, bit for bit", what)
+                                .isEqualTo(k.sumOfSquares(asRead, c.from, c.to));
+                    }
+                } else if (hasNaN(expected, c.from, c.to)) {
+                    assertThat(got.sumOfSquaresBefore()).as("%s before with NaN", what).isNaN();
+                    assertThat(got.sumOfSquaresAfter()).as("%s after with NaN", what).isNaN();
+                } else {
+                    assertThat(got.sumOfSquaresBefore()).as("%s before with an infinity", what)
+                            .isEqualTo(Double.POSITIVE_INFINITY);
+                    assertThat(got.sumOfSquaresAfter()).as("%s after, infinities clamped", what).isFinite();
+                }
+            }
+        }
+    }
+
+    private static boolean hasNaN(float[] a, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (Float.isNaN(a[i])) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,9 +1,11 @@
 package dev.gradclip.internal.vector;
 
+import dev.gradclip.ClampResult;
 import dev.gradclip.internal.FloatKernels;
 import dev.gradclip.internal.ScalarKernels;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -17,20 +19,27 @@ import jdk.incubator.vector.VectorSpecies;
  * a double accumulation with a conversion per element does not (it measured about 70% of the
  * streaming read here). So it squares in {@code float} with fused multiply-add (one rounding per
  * element) into four vector accumulators over blocks of {@value #BLOCK_VECTORS} vectors (8 terms
- * per lane), adds the four in {@code float}, and widens each block's lanes into {@code double}
- * vector accumulators, reduced once at the end. Every term then meets at most 10 float roundings:
+ * per lane), adds the four in {@code float}, widens each block's lanes into {@code double} and adds
+ * them to a double total. Every term then meets at most 10 float roundings:
  * the sum is within {@code 10·2^-24 ≈ 6e-7} relative of the exact one (the norm within 3e-7), since
  * all terms are non-negative. Two cases break that bound and are measured again exactly in
  * {@code double} over the range: a float square or block sum that overflowed (an element above
  * about 1.8e19; the exact pass also returns +∞ for a true infinity), and a total so small (below
- * {@code 2^-100} per element) that squares lost bits to float underflow. NaN is returned as soon
- * as the total is NaN, which only a NaN element makes. Not public API.
+ * {@code 2^-100} per element) that squares lost bits to float underflow. A block whose float sum
+ * is not finite (a NaN, an infinity or an overflow) ends the vector pass: NaN is returned at once
+ * if the block holds one, else the range is measured exactly. The one-pass value clip sums its
+ * blocks with the same method ({@code blockSumOfSquares}), so its norm before is this one's, bit for
+ * bit. Not public API.
  */
 public final class SimdKernels implements FloatKernels {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** The same shape with double lanes: one float vector widens into two of these. */
     private static final VectorSpecies<Double> D = F.withLanes(double.class);
+    /** The same shape with int lanes, for work on a float's bits. */
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final int MAGNITUDE = 0x7fff_ffff;
+    private static final int SIGN = 0x8000_0000;
     private static final int L = F.length();
     /** Vectors per block: 4 accumulators of 8 fused adds each bound the float error. */
     private static final int BLOCK_VECTORS = 32;
@@ -40,6 +49,14 @@ public final class SimdKernels implements FloatKernels {
      * rounding is off by at most 2^-150 absolute, negligible against a total this large.
      */
     private static final double TINY_PER_ELEMENT = 0x1p-100;
+
+    /**
+     * The range of limits the vector one-pass clamp takes: above it a clamped square may overflow a
+     * float block sum, below it a float square of an unclamped element may underflow; outside it the
+     * exact scalar pass runs.
+     */
+    private static final float MIN_ONE_PASS_LIMIT = 0x1p-30f;
+    private static final float MAX_ONE_PASS_LIMIT = 0x1p60f;
 
     private final ScalarKernels scalar = ScalarKernels.INSTANCE;
 
@@ -54,30 +71,17 @@ public final class SimdKernels implements FloatKernels {
 
     @Override
     public double sumOfSquares(float[] a, int from, int to) {
-        DoubleVector d0 = DoubleVector.zero(D), d1 = DoubleVector.zero(D);
+        double total = 0;
         int i = from;
         while (to - i >= BLOCK) {
-            int end = i + BLOCK;
-            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
-                    s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-            for (int j = i; j < end; j += 4 * L) {
-                FloatVector v0 = FloatVector.fromArray(F, a, j);
-                FloatVector v1 = FloatVector.fromArray(F, a, j + L);
-                FloatVector v2 = FloatVector.fromArray(F, a, j + 2 * L);
-                FloatVector v3 = FloatVector.fromArray(F, a, j + 3 * L);
-                s0 = v0.fma(v0, s0);
-                s1 = v1.fma(v1, s1);
-                s2 = v2.fma(v2, s2);
-                s3 = v3.fma(v3, s3);
+            double block = blockSumOfSquares(a, i);
+            if (!Double.isFinite(block)) {
+                // a NaN element, an infinity, or an element whose float square overflowed
+                double max = maxAbs(a, i, i + BLOCK);
+                return Double.isNaN(max) ? max : exactSumOfSquares(a, from, to);
             }
-            FloatVector s = s0.add(s1).add(s2.add(s3));
-            d0 = d0.add(s.convertShape(VectorOperators.F2D, D, 0));
-            d1 = d1.add(s.convertShape(VectorOperators.F2D, D, 1));
-            i = end;
-        }
-        double total = d0.add(d1).reduceLanes(VectorOperators.ADD);
-        if (Double.isNaN(total)) {
-            return total;
+            total += block;
+            i += BLOCK;
         }
         total += scalar.sumOfSquares(a, i, to);
         if (!(total <= Double.MAX_VALUE && total >= (to - from) * TINY_PER_ELEMENT)) {
@@ -181,54 +185,146 @@ public final class SimdKernels implements FloatKernels {
     /**
      * {@inheritDoc}
      *
-     * <p>The squares of the clamped vectors accumulate as in {@link #sumOfSquares}: in {@code float}
-     * by fused multiply-add, two accumulators over blocks of 16 vectors (8 terms per lane), each
-     * block widened into {@code double}; the same two cases (a float overflow, a total below
-     * {@code 2^-100} per element) are measured again exactly over the clamped range.
+     * <p>Here: the pass of {@link #clampInOnePass} without zeroing, which checks each block for
+     * non-finite elements before it clamps it (on the floats' bits, where NaN would not survive),
+     * so NaN stays NaN.
      */
     @Override
     public double clampSumOfSquares(float[] a, int from, int to, float limit, long[] changed) {
-        long count = 0;
-        float low = -limit;
-        DoubleVector d0 = DoubleVector.zero(D), d1 = DoubleVector.zero(D);
+        ClampResult r = clampInOnePass(a, from, to, limit, false);
+        changed[0] = r.changed();
+        return r.sumOfSquaresAfter();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Block by block ({@value #BLOCK_VECTORS} vectors, a few KiB that stay in the L1 cache): a first
+     * loop reads the block from memory and sums its squares as {@link #sumOfSquares} does; if that
+     * float block sum is finite the block holds no NaN, infinity or element above about 1.8e19, and
+     * a second loop clamps it from L1 on the floats' bits (see {@link #clamped}), writes only the
+     * pairs of vectors where something changes, counts the changes in int lanes and sums the
+     * squares of the result. A block whose sum is not finite is done by the exact scalar pass, which
+     * finds the non-finite elements before anything in the block is written. So memory sees one read
+     * and one write, and finite data never pays for the non-finite check beyond one compare per
+     * block. A total below {@code 2^-100} per element (squares lost to float underflow) is measured
+     * again exactly: with the limit at least {@code 2^-30} no element of such a range exceeds it, so
+     * nothing was clamped and the data are as read. Limits outside {@code [2^-30, 2^60]} take the
+     * exact scalar pass.
+     */
+    @Override
+    public ClampResult clampInOnePass(float[] a, int from, int to, float limit, boolean zeroNonFinite) {
+        if (!(limit >= MIN_ONE_PASS_LIMIT && limit <= MAX_ONE_PASS_LIMIT)) {
+            return scalar.clampInOnePass(a, from, to, limit, zeroNonFinite);
+        }
+        int limitBits = Float.floatToRawIntBits(limit);
+        long[] count = new long[1];
+        double before = 0;
+        double after = 0;
+        ClampResult odd = null;
         int i = from;
-        int block = BLOCK / 2;
-        while (to - i >= block) {
-            int end = i + block;
-            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
-            for (int j = i; j < end; j += 2 * L) {
-                FloatVector v0 = FloatVector.fromArray(F, a, j);
-                VectorMask<Float> out0 = v0.compare(VectorOperators.GT, limit).or(v0.compare(VectorOperators.LT, low));
-                if (out0.anyTrue()) {
-                    count += out0.trueCount();
-                    v0 = v0.max(low).min(limit);
-                    v0.intoArray(a, j);
-                }
-                FloatVector v1 = FloatVector.fromArray(F, a, j + L);
-                VectorMask<Float> out1 = v1.compare(VectorOperators.GT, limit).or(v1.compare(VectorOperators.LT, low));
-                if (out1.anyTrue()) {
-                    count += out1.trueCount();
-                    v1 = v1.max(low).min(limit);
-                    v1.intoArray(a, j + L);
-                }
-                s0 = v0.fma(v0, s0);
-                s1 = v1.fma(v1, s1);
+        // the block loops are methods of their own: one method holding both exceeds what C2 inlines
+        // of the vector API, and vectors that are not inlined are allocated
+        while (to - i >= BLOCK) {
+            double block = blockSumOfSquares(a, i);
+            if (Double.isFinite(block)) {
+                before += block;
+                after += clampBlock(a, i, limitBits, count);
+            } else {
+                ClampResult r = scalar.clampInOnePass(a, i, i + BLOCK, limit, zeroNonFinite);
+                odd = odd == null ? r : odd.plus(r);
             }
-            FloatVector s = s0.add(s1);
-            d0 = d0.add(s.convertShape(VectorOperators.F2D, D, 0));
-            d1 = d1.add(s.convertShape(VectorOperators.F2D, D, 1));
-            i = end;
+            i += BLOCK;
         }
-        long[] tail = new long[1];
-        double total = d0.add(d1).reduceLanes(VectorOperators.ADD) + scalar.clampSumOfSquares(a, i, to, limit, tail);
-        changed[0] = count + tail[0];
-        if (Double.isNaN(total)) {
-            return total;
+        ClampResult r = new ClampResult(before, after, count[0], 0, -1, 0f);
+        if (odd != null) {
+            r = r.plus(odd); // r has no non-finite element, so the first is odd's
         }
-        if (!(total <= Double.MAX_VALUE && total >= (to - from) * TINY_PER_ELEMENT)) {
-            return exactSumOfSquares(a, from, to);
+        r = r.plus(scalar.clampInOnePass(a, i, to, limit, zeroNonFinite));
+        if (r.sumOfSquaresBefore() < (to - from) * TINY_PER_ELEMENT && r.changed() == 0) {
+            double exact = exactSumOfSquares(a, from, to);
+            r = new ClampResult(exact, exact, 0, r.nonFiniteCount(), r.firstNonFinite(), r.firstNonFiniteValue());
         }
-        return total;
+        return r;
+    }
+
+    /**
+     * The squares of one block: four float accumulators of 8 fused multiply-adds a lane, added in
+     * float, widened and added in double. Not finite when an element is NaN or infinite or a float
+     * square or sum overflowed.
+     */
+    private static double blockSumOfSquares(float[] a, int i) {
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
+                s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+        for (int j = i; j < i + BLOCK; j += 4 * L) {
+            FloatVector v0 = FloatVector.fromArray(F, a, j);
+            FloatVector v1 = FloatVector.fromArray(F, a, j + L);
+            FloatVector v2 = FloatVector.fromArray(F, a, j + 2 * L);
+            FloatVector v3 = FloatVector.fromArray(F, a, j + 3 * L);
+            s0 = v0.fma(v0, s0);
+            s1 = v1.fma(v1, s1);
+            s2 = v2.fma(v2, s2);
+            s3 = v3.fma(v3, s3);
+        }
+        return widenedSum(s0.add(s1).add(s2.add(s3)));
+    }
+
+    /** The lanes of a float vector, widened to double and added. */
+    private static double widenedSum(FloatVector s) {
+        return ((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0))
+                .add(s.convertShape(VectorOperators.F2D, D, 1)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Clamps one block of finite floats in place, writing only the pairs of vectors where something
+     * changes; adds the number changed to {@code count[0]}. Two vectors a step, not four: four exceed
+     * what C2 inlines of the vector API in one method, and it then allocates every vector (measured:
+     * 3x slower). The squares go into two float accumulators of 16 terms a lane: at most 18
+     * roundings a term, within {@code 1.1e-6} relative.
+     *
+     * @return the sum of the squares of the clamped block
+     */
+    private static double clampBlock(float[] a, int i, int limitBits, long[] count) {
+        IntVector lim = IntVector.broadcast(I, limitBits);
+        IntVector k = IntVector.zero(I);
+        FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
+        for (int j = i; j < i + BLOCK; j += 2 * L) {
+            IntVector x0 = bits(a, j), x1 = bits(a, j + L);
+            IntVector m0 = x0.and(MAGNITUDE), m1 = x1.and(MAGNITUDE);
+            // negative exactly where |x| > limit
+            IntVector d0 = lim.sub(m0), d1 = lim.sub(m1);
+            FloatVector v0, v1;
+            if (d0.or(d1).compare(VectorOperators.LT, 0).anyTrue()) {
+                k = k.add(d0.lanewise(VectorOperators.LSHR, 31)).add(d1.lanewise(VectorOperators.LSHR, 31));
+                v0 = clamped(x0, m0, lim);
+                v1 = clamped(x1, m1, lim);
+                v0.intoArray(a, j);
+                v1.intoArray(a, j + L);
+            } else {
+                v0 = (FloatVector) x0.reinterpretAsFloats();
+                v1 = (FloatVector) x1.reinterpretAsFloats();
+            }
+            t0 = v0.fma(v0, t0);
+            t1 = v1.fma(v1, t1);
+        }
+        // at most BLOCK / L per lane
+        count[0] += k.reduceLanes(VectorOperators.ADD);
+        return widenedSum(t0.add(t1));
+    }
+
+    private static IntVector bits(float[] a, int i) {
+        return (IntVector) FloatVector.fromArray(F, a, i).reinterpretAsInts();
+    }
+
+    /**
+     * The clamp on the bits of finite floats: for non-negative floats the order of their bit
+     * patterns as ints is their order as numbers, so {@code min(|x| bits, limit bits)} with the sign
+     * put back is {@code min(max(x, -limit), limit)}. Two integer operations a lane, where the
+     * float max and min (with their NaN and -0 rules) cost several; only for finite lanes (a NaN's
+     * bits exceed every finite limit's and would become the limit).
+     */
+    private static FloatVector clamped(IntVector x, IntVector magnitude, IntVector limit) {
+        return (FloatVector) magnitude.min(limit).or(x.and(SIGN)).reinterpretAsFloats();
     }
 
     @Override
