@@ -175,7 +175,8 @@ public final class DataParallel implements AutoCloseable {
      * their shards' gradients as {@link #gradient} does, then a shuffle that sends tensor {@code t}'s
      * contributions to partition {@code t mod N}, which sums them in partition order exactly as
      * {@link #gradient} sums on the driver. So {@code gradientSharded(p, b).gather()} equals
-     * {@code gradient(p, b).gradients()} bit for bit, but no gradient passes through the driver.
+     * {@code gradient(p, b).gradients()} bit for bit, but no gradient passes through the driver. Each
+     * owner also holds its tensors' parameter values (from the step's broadcast), for AGC.
      *
      * @param parameters the parameters, in {@link #names()} order (not changed)
      * @param batch      the batch
@@ -205,14 +206,15 @@ public final class DataParallel implements AutoCloseable {
                     for (Map.Entry<Integer, List<ShardGradient>> e : byTensor.entrySet()) {
                         List<ShardGradient> parts = e.getValue();
                         parts.sort(Comparator.comparingInt(ShardGradient::index));
-                        out.add(new ShardedGradients.Owned(e.getKey(), sum(parts, examples).gradients()[0]));
+                        out.add(new ShardedGradients.Owned(e.getKey(), sum(parts, examples).gradients()[0],
+                                values.value()[e.getKey()]));
                     }
                     return out.iterator();
                 }, true)
                 .cache();
         owned.count();
         // the broadcast stays in the lineage: a lost owner's tensors are recomputed from it
-        return new ShardedGradients(context, names(), shapes(), n, owned);
+        return new ShardedGradients(context, names(), shapes(), n, true, owned);
     }
 
     /**
