@@ -31,8 +31,9 @@ import scala.Tuple2;
  * few float ulps per element. The sum is deterministic: neither the order in which tasks finish nor a
  * retried task changes it (a task is a pure function of the parameters and its shard).
  *
- * <p>Why a job per step: measured on Spark 4, barrier mode's {@code allGather} polls with one-second
- * sleeps (about 1 s per call), while an ordinary job costs tens of milliseconds (see docs/spark.md).
+ * <p>Why a job per step: on Spark 4.2.0, barrier mode's {@code allGather} waits in one-second sleeps
+ * (1.0 s per call, measured with {@code BarrierOverhead}), while an ordinary job costs tens of
+ * milliseconds (see docs/spark.md).
  */
 public final class DataParallel implements AutoCloseable {
 
