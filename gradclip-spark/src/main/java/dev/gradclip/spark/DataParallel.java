@@ -31,8 +31,9 @@ import scala.Tuple2;
  * few float ulps per element. The sum is deterministic: neither the order in which tasks finish nor a
  * retried task changes it (a task is a pure function of the parameters and its shard).
  *
- * <p>Why a job per step: measured on Spark 4, barrier mode's {@code allGather} polls with one-second
- * sleeps (about 1 s per call), while an ordinary job costs tens of milliseconds (see docs/spark.md).
+ * <p>Why a job per step: on Spark 4.2.0, barrier mode's {@code allGather} waits in one-second sleeps
+ * (1.0 s per call, measured with {@code BarrierOverhead}), while an ordinary job costs tens of
+ * milliseconds (see docs/spark.md).
  */
 public final class DataParallel implements AutoCloseable {
 
@@ -175,7 +176,8 @@ public final class DataParallel implements AutoCloseable {
      * their shards' gradients as {@link #gradient} does, then a shuffle that sends tensor {@code t}'s
      * contributions to partition {@code t mod N}, which sums them in partition order exactly as
      * {@link #gradient} sums on the driver. So {@code gradientSharded(p, b).gather()} equals
-     * {@code gradient(p, b).gradients()} bit for bit, but no gradient passes through the driver.
+     * {@code gradient(p, b).gradients()} bit for bit, but no gradient passes through the driver. Each
+     * owner also holds its tensors' parameter values (from the step's broadcast), for AGC.
      *
      * @param parameters the parameters, in {@link #names()} order (not changed)
      * @param batch      the batch
@@ -205,14 +207,15 @@ public final class DataParallel implements AutoCloseable {
                     for (Map.Entry<Integer, List<ShardGradient>> e : byTensor.entrySet()) {
                         List<ShardGradient> parts = e.getValue();
                         parts.sort(Comparator.comparingInt(ShardGradient::index));
-                        out.add(new ShardedGradients.Owned(e.getKey(), sum(parts, examples).gradients()[0]));
+                        out.add(new ShardedGradients.Owned(e.getKey(), sum(parts, examples).gradients()[0],
+                                values.value()[e.getKey()]));
                     }
                     return out.iterator();
                 }, true)
                 .cache();
         owned.count();
         // the broadcast stays in the lineage: a lost owner's tensors are recomputed from it
-        return new ShardedGradients(context, names(), shapes(), n, owned);
+        return new ShardedGradients(context, names(), shapes(), n, true, owned);
     }
 
     /**

@@ -10,8 +10,10 @@
  *       applies it with gradclip-core's optimizers on the driver; checkpoints with
  *       {@code CheckpointStore};</li>
  *   <li>{@link dev.gradclip.spark.ShardedGradients}: sharded mode, where tensors stay on their
- *       owners and clipping exchanges per-tensor norms only, with the single-machine coefficient
- *       bit for bit;</li>
+ *       owners and the driver clips them by per-tensor measurements only (a job per read), with
+ *       the single-machine result bit for bit, non-finite policy, value clipping and AGC included;</li>
+ *   <li>{@link dev.gradclip.spark.BarrierNormExchange}: gradclip-core's
+ *       {@code Clippers.sharded} in the tasks of a barrier stage, peer to peer;</li>
  *   <li>{@link dev.gradclip.spark.ShardModel} and {@link dev.gradclip.spark.ShardBatch}: the model
  *       every executor builds, and a batch as plain arrays;</li>
  *   <li>{@link dev.gradclip.spark.Spark}: a context started with gradclip's settings.</li>
