@@ -27,9 +27,9 @@ import java.util.List;
  * Sums of several device copies, scratch managers for one call, and the reduction of copies into
  * the first live here too.
  *
- * <p>A host view ({@link HostReads.View}) of a tensor is fetched at its first host read (and kept
- * across sessions with a kept handle or a gradient array given) and used only while it is valid: the
- * array it was taken from is still the tensor's handle, is not closed and still holds the same native tensor (DJL's {@code intern} replaces it); otherwise it is
+ * <p>A host view ({@link HostReads.View}) of a tensor is fetched at its first host read in a session
+ * (kept with a kept handle) and used only while it is valid: the array it was taken from is still the tensor's handle, is not
+ * closed and still holds the same native tensor (DJL's {@code intern} replaces it); otherwise it is
  * fetched again, and an array closed by its owner makes DJL throw {@link IllegalStateException}
  * rather than be read. {@link #written(int)} drops a tensor's view after an NDArray write, since a
  * non-contiguous gradient is read through a copy that the write would not reach. Not public API.
@@ -160,8 +160,7 @@ public final class GradientHandles implements AutoCloseable {
 
     /**
      * Ends the session: releases its native handles (cached scalars, gradient handles that are not
-     * kept); kept handles and their host views, and the host views of gradient arrays given, stay,
-     * to be checked at their next use.
+     * kept); kept handles and their host views stay, to be checked at their next use.
      */
     @Override
     public void close() {
@@ -169,10 +168,7 @@ public final class GradientHandles implements AutoCloseable {
         for (int t = 0; t < handles.length; t++) {
             if (!kept[t]) {
                 handles[t] = null;
-                if (entries[t].gradientCopies() == null) {
-                    // a view of a handle this session closes; views of arrays given stay, checked at use
-                    hostViews[t] = null;
-                }
+                hostViews[t] = null;
             }
         }
         Arrays.fill(checked, false);
