@@ -93,6 +93,36 @@ class HandleReuseTest {
     }
 
     @Test
+    void aGradientWhoseStorageWasSetAnewIsReadThroughAFreshView() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray w = m.create(HostReadTest.gaussian(3000, 10), new Shape(3000));
+            w.setRequiresGradient(true);
+            try (GradientCollector c = m.getEngine().newGradientCollector()) {
+                c.backward(w.mul(2f).sum());
+            }
+            NDArray given = m.create(HostReadTest.gaussian(3000, 11));
+            try (DjlGradients g = DjlGradients.builder().addParameter("w", "g", w)
+                    .addGradient("v", "g", given, null).build()) {
+                double[] out = new double[2];
+                g.norms(2, out);
+                assertThat(g.keepsHandle(0)).isTrue();
+                g.close();
+                // set(Buffer) points the tensor at new memory under the same native handle
+                float[] threes = new float[3000];
+                java.util.Arrays.fill(threes, 3f);
+                w.getGradient().set(java.nio.FloatBuffer.wrap(threes));
+                given.set(java.nio.FloatBuffer.wrap(threes));
+                g.norms(2, out);
+                assertThat(out).containsOnly(Math.sqrt(3000 * 9.0));
+                g.scale(0, 1.0 / 3);
+                g.scale(1, 1.0 / 3);
+                assertThat(w.getGradient().toFloatArray()).containsOnly(1f);
+                assertThat(given.toFloatArray()).containsOnly(1f);
+            }
+        }
+    }
+
+    @Test
     void aReplacedParameterArrayIsReadThroughAFreshHandle() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray w = m.create(HostReadTest.gaussian(12, 8), new Shape(3, 4));

@@ -17,7 +17,7 @@ import java.util.List;
  * gradient that is shown to be the tensor's own ({@link HostReads#sameMemory}: a second
  * {@code getGradient()} exposes the same host memory; a gradient not yet made by a backward pass
  * is a new array of zeros each time, and fails this) is <em>kept</em> across sessions in a
- * long-lived sub-manager, and used again only while still valid: the parameter array it was
+ * long-lived sub-manager (its host view is not), and used again only while still valid: the parameter array it was
  * fetched from is still the parameter's, open, holding the same native tensor, and the handle
  * itself is open and unchanged (see {@link #handles(int)}); otherwise it is closed and fetched
  * again. PyTorch accumulates a defined gradient in place and DJL zeroes it in place, so the
@@ -28,7 +28,8 @@ import java.util.List;
  * the first live here too.
  *
  * <p>A host view ({@link HostReads.View}) of a tensor is fetched at its first host read in a session
- * (kept with a kept handle) and used only while it is valid: the array it was taken from is still the tensor's handle, is not
+ * (never kept across sessions, since DJL's {@code set(Buffer)} moves a tensor's storage under the
+ * same native handle) and used only while it is valid: the array it was taken from is still the tensor's handle, is not
  * closed and still holds the same native tensor (DJL's {@code intern} replaces it); otherwise it is
  * fetched again, and an array closed by its owner makes DJL throw {@link IllegalStateException}
  * rather than be read. {@link #written(int)} drops a tensor's view after an NDArray write, since a
@@ -160,7 +161,7 @@ public final class GradientHandles implements AutoCloseable {
 
     /**
      * Ends the session: releases its native handles (cached scalars, gradient handles that are not
-     * kept); kept handles and their host views stay, to be checked at their next use.
+     * kept) and forgets every host view; kept handles stay, to be checked at their next use.
      */
     @Override
     public void close() {
@@ -168,9 +169,11 @@ public final class GradientHandles implements AutoCloseable {
         for (int t = 0; t < handles.length; t++) {
             if (!kept[t]) {
                 handles[t] = null;
-                hostViews[t] = null;
             }
         }
+        // a view is never kept across sessions: NDArray.set(Buffer) re-points a tensor's storage
+        // under the same native handle, which no check short of a new buffer would see
+        Arrays.fill(hostViews, null);
         Arrays.fill(checked, false);
         Arrays.fill(reduced, false);
     }
