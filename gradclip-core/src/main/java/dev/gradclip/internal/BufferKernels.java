@@ -12,8 +12,9 @@ import java.nio.ByteBuffer;
  * SIMD kernels, each with its own rounding), and passes the same contract test.
  *
  * <p>Two implementations, chosen as {@link Kernels#get()} is ({@link #get()}):
- * {@link ScalarBufferKernels} and {@code dev.gradclip.internal.vector.SimdBufferKernels}. Not public
- * API.
+ * {@link ScalarBufferKernels} and {@code dev.gradclip.internal.vector.SimdBufferKernels}, the latter
+ * only where the JDK can load vectors from a buffer (JDK 17 and 18 through byte buffers, 22 and
+ * later through memory segments; its constructor fails elsewhere). Not public API.
  */
 public interface BufferKernels {
 

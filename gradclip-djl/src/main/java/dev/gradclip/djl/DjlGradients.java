@@ -76,8 +76,11 @@ import java.util.Set;
  * <p><b>Memory.</b> Every intermediate NDArray a primitive creates is closed before it returns (the
  * frequent primitives close each one as soon as it is used; the others work in a sub-manager closed
  * at the end of the call). The gradient handles DJL's {@link NDArray#getGradient()} makes (a new one
- * per call) are fetched once and kept, with the scaling factor, in a sub-manager until
- * {@link #close()}; a view dropped without {@code close()} is released by a {@link Cleaner}. A long
+ * per call) are fetched once per session and kept, with the scaling factor, in a sub-manager until
+ * {@link #close()}, except the handle of a CPU gradient shown to be the tensor's own memory, which is
+ * kept across sessions (one per tensor) and used again only while the parameter array it came from
+ * is still the parameter's, open and holding the same native tensor; otherwise it is closed and
+ * fetched again. A view dropped without {@code close()} is released by a {@link Cleaner}. A long
  * run therefore keeps native memory flat; {@code SoakRun} measures it.
  *
  * <p><b>Several devices.</b> When a parameter has a copy on each of several devices (DJL's
@@ -402,14 +405,24 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     }
 
     /**
-     * Releases the native handles this view holds (DJL gradient handles, cached scalars). The view
-     * stays usable: it fetches the handles again when next used, so one view can serve every step of
-     * a training loop, closed after each. A view dropped without closing is released by a cleaner.
+     * Ends a step: releases the native handles this view holds for the step (DJL gradient handles,
+     * cached scalars), except the one handle per CPU gradient that is kept across steps (see
+     * <b>Memory</b> in the class comment; it is released with the model's manager, or by a cleaner
+     * when the view is dropped). The view stays usable: it fetches or checks the handles again when
+     * next used, so one view can serve every step of a training loop, closed after each.
      */
     @Override
     public void close() {
         handles.close();
         edits.forget();
+    }
+
+    /**
+     * @param tensor tensor number
+     * @return whether its gradient handle is kept across steps (for tests)
+     */
+    boolean keepsHandle(int tensor) {
+        return handles.kept(tensor);
     }
 
     /**

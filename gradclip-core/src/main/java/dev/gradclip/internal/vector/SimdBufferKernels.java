@@ -2,18 +2,31 @@ package dev.gradclip.internal.vector;
 
 import dev.gradclip.internal.BufferKernels;
 import dev.gradclip.internal.ScalarBufferKernels;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link BufferKernels} on {@code jdk.incubator.vector}, with {@link FloatVector#fromByteBuffer} and
- * {@link FloatVector#intoByteBuffer} (Java 17's way to load vectors from off-heap memory): the same
- * loops, blocks and exact fallbacks as {@link SimdKernels}, so a sum over a buffer rounds exactly as
- * the sum over an array of the same floats. Loaded reflectively, only when the vector module is
- * readable. Not public API.
+ * {@link BufferKernels} on {@code jdk.incubator.vector}: the same loops, blocks and exact fallbacks
+ * as {@link SimdKernels}, so a sum over a buffer rounds exactly as the sum over an array of the same
+ * floats. Loaded reflectively, only when the vector module is readable. Not public API.
+ *
+ * <p>Vectors are loaded from the buffer in one of two ways, chosen once: on JDK 17 and 18 with
+ * {@code FloatVector.fromByteBuffer} and {@code intoByteBuffer}, which JDK 19 removed; on JDK 22 and
+ * later (where {@code java.lang.foreign.MemorySegment} is final) with {@code fromMemorySegment} and
+ * {@code intoMemorySegment} over {@code MemorySegment.ofBuffer}, reached through constant method
+ * handles so that this class still compiles for Java 17 (the JIT inlines them as direct calls).
+ * Where neither exists (JDK 19 to 21 without preview features), {@link #SUPPORTED} is false and
+ * {@link BufferKernels#get()} takes the scalar kernels. The byte order is the platform's, a constant
+ * that lets the JIT compile each load to one vector move; a buffer in the other order is read and
+ * written by the scalar kernels.
  */
 public final class SimdBufferKernels implements BufferKernels {
 
@@ -22,11 +35,67 @@ public final class SimdBufferKernels implements BufferKernels {
     private static final int L = F.length();
     private static final int BLOCK = 32 * L;
     private static final double TINY_PER_ELEMENT = 0x1p-100;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+
+    /** {@code MemorySegment.ofBuffer(ByteBuffer)} as {@code (ByteBuffer)Object}, or null before JDK 22. */
+    private static final MethodHandle SEGMENT_OF;
+    /** {@code FloatVector.fromMemorySegment} as {@code (VectorSpecies, Object, long, ByteOrder)FloatVector}. */
+    private static final MethodHandle LOAD;
+    /** {@code FloatVector.intoMemorySegment} as {@code (FloatVector, Object, long, ByteOrder)void}. */
+    private static final MethodHandle STORE;
+    /** Whether the loads go through memory segments (JDK 22 and later). */
+    private static final boolean SEGMENTS;
+    /** Whether this JDK has one of the two ways to load vectors from a buffer. */
+    public static final boolean SUPPORTED;
+
+    static {
+        MethodHandle of = null, load = null, store = null;
+        boolean byteBuffers = false;
+        try {
+            Class<?> segment = Class.forName("java.lang.foreign.MemorySegment");
+            if (Runtime.version().feature() >= 22) {
+                MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+                of = lookup.findStatic(segment, "ofBuffer", MethodType.methodType(segment, Buffer.class))
+                        .asType(MethodType.methodType(Object.class, ByteBuffer.class));
+                load = lookup.findStatic(FloatVector.class, "fromMemorySegment",
+                        MethodType.methodType(FloatVector.class, VectorSpecies.class, segment, long.class,
+                                ByteOrder.class))
+                        .asType(MethodType.methodType(FloatVector.class, VectorSpecies.class, Object.class,
+                                long.class, ByteOrder.class));
+                store = lookup.findVirtual(FloatVector.class, "intoMemorySegment",
+                        MethodType.methodType(void.class, segment, long.class, ByteOrder.class))
+                        .asType(MethodType.methodType(void.class, FloatVector.class, Object.class, long.class,
+                                ByteOrder.class));
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            of = null;
+        }
+        if (of == null) {
+            try {
+                FloatVector.class.getMethod("fromByteBuffer", VectorSpecies.class, ByteBuffer.class, int.class,
+                        ByteOrder.class);
+                byteBuffers = true;
+            } catch (NoSuchMethodException e) {
+                byteBuffers = false;
+            }
+        }
+        SEGMENT_OF = of;
+        LOAD = load;
+        STORE = store;
+        SEGMENTS = of != null;
+        SUPPORTED = SEGMENTS || byteBuffers;
+    }
 
     private final ScalarBufferKernels scalar = ScalarBufferKernels.INSTANCE;
 
-    /** Creates the kernels; fails with a linkage error when the vector module is not readable. */
+    /**
+     * Creates the kernels; fails with a linkage error when the vector module is not readable, and
+     * with {@link UnsupportedOperationException} when this JDK cannot load vectors from a buffer.
+     */
     public SimdBufferKernels() {
+        if (!SUPPORTED) {
+            throw new UnsupportedOperationException("no vector loads from buffers on this JDK");
+        }
     }
 
     @Override
@@ -34,12 +103,47 @@ public final class SimdBufferKernels implements BufferKernels {
         return "simd";
     }
 
-    private static FloatVector load(ByteBuffer b, int i) {
-        return FloatVector.fromByteBuffer(F, b, 4 * i, b.order());
+    /** The memory to load from: the buffer itself, or a memory segment over it. */
+    private static Object memory(ByteBuffer b) {
+        if (!SEGMENTS) {
+            return b;
+        }
+        try {
+            return (Object) SEGMENT_OF.invokeExact(b);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static FloatVector load(Object m, int i) {
+        if (!SEGMENTS) {
+            return FloatVector.fromByteBuffer(F, (ByteBuffer) m, 4 * i, NATIVE);
+        }
+        try {
+            return (FloatVector) LOAD.invokeExact(F, m, 4L * i, NATIVE);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static void store(FloatVector v, Object m, int i) {
+        if (!SEGMENTS) {
+            v.intoByteBuffer((ByteBuffer) m, 4 * i, NATIVE);
+            return;
+        }
+        try {
+            STORE.invokeExact(v, m, 4L * i, NATIVE);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
     }
 
     @Override
     public double sumOfSquares(ByteBuffer b, int from, int to) {
+        if (b.order() != NATIVE) {
+            return scalar.sumOfSquares(b, from, to);
+        }
+        Object m = memory(b);
         DoubleVector d0 = DoubleVector.zero(D), d1 = DoubleVector.zero(D);
         int i = from;
         while (to - i >= BLOCK) {
@@ -47,10 +151,10 @@ public final class SimdBufferKernels implements BufferKernels {
             FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
                     s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
             for (int j = i; j < end; j += 4 * L) {
-                FloatVector v0 = load(b, j);
-                FloatVector v1 = load(b, j + L);
-                FloatVector v2 = load(b, j + 2 * L);
-                FloatVector v3 = load(b, j + 3 * L);
+                FloatVector v0 = load(m, j);
+                FloatVector v1 = load(m, j + L);
+                FloatVector v2 = load(m, j + 2 * L);
+                FloatVector v3 = load(m, j + 3 * L);
                 s0 = v0.fma(v0, s0);
                 s1 = v1.fma(v1, s1);
                 s2 = v2.fma(v2, s2);
@@ -75,6 +179,10 @@ public final class SimdBufferKernels implements BufferKernels {
 
     @Override
     public double sumOfAbs(ByteBuffer b, int from, int to) {
+        if (b.order() != NATIVE) {
+            return scalar.sumOfAbs(b, from, to);
+        }
+        Object m = memory(b);
         DoubleVector d0 = DoubleVector.zero(D), d1 = DoubleVector.zero(D);
         int i = from;
         while (to - i >= BLOCK) {
@@ -82,10 +190,10 @@ public final class SimdBufferKernels implements BufferKernels {
             FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
                     s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
             for (int j = i; j < end; j += 4 * L) {
-                s0 = s0.add(load(b, j).abs());
-                s1 = s1.add(load(b, j + L).abs());
-                s2 = s2.add(load(b, j + 2 * L).abs());
-                s3 = s3.add(load(b, j + 3 * L).abs());
+                s0 = s0.add(load(m, j).abs());
+                s1 = s1.add(load(m, j + L).abs());
+                s2 = s2.add(load(m, j + 2 * L).abs());
+                s3 = s3.add(load(m, j + 3 * L).abs());
             }
             FloatVector s = s0.add(s1).add(s2.add(s3));
             d0 = d0.add(s.convertShape(VectorOperators.F2D, D, 0));
@@ -103,31 +211,40 @@ public final class SimdBufferKernels implements BufferKernels {
 
     @Override
     public double maxAbs(ByteBuffer b, int from, int to) {
+        if (b.order() != NATIVE) {
+            return scalar.maxAbs(b, from, to);
+        }
+        Object m = memory(b);
         int i = from;
         int bound = from + F.loopBound(to - from);
         FloatVector m0 = FloatVector.zero(F), m1 = FloatVector.zero(F);
         for (; i + L < bound; i += 2 * L) {
-            m0 = m0.max(load(b, i).abs());
-            m1 = m1.max(load(b, i + L).abs());
+            m0 = m0.max(load(m, i).abs());
+            m1 = m1.max(load(m, i + L).abs());
         }
         for (; i < bound; i += L) {
-            m0 = m0.max(load(b, i).abs());
+            m0 = m0.max(load(m, i).abs());
         }
         // lanewise MAX follows Math.max, so a NaN lane stays NaN through the reduction
-        double m = m0.max(m1).reduceLanes(VectorOperators.MAX);
-        if (Double.isNaN(m)) {
-            return m;
+        double max = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        if (Double.isNaN(max)) {
+            return max;
         }
         double tail = scalar.maxAbs(b, i, to);
-        return Double.isNaN(tail) ? tail : Math.max(m, tail);
+        return Double.isNaN(tail) ? tail : Math.max(max, tail);
     }
 
     @Override
     public void scale(ByteBuffer b, int from, int to, float factor) {
+        if (b.order() != NATIVE) {
+            scalar.scale(b, from, to, factor);
+            return;
+        }
+        Object m = memory(b);
         int i = from;
         int bound = from + F.loopBound(to - from);
         for (; i < bound; i += L) {
-            load(b, i).mul(factor).intoByteBuffer(b, 4 * i, b.order());
+            store(load(m, i).mul(factor), m, i);
         }
         scalar.scale(b, i, to, factor);
     }

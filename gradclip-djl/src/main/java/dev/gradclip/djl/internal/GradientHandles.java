@@ -12,13 +12,24 @@ import java.util.List;
  * The native handles a {@link dev.gradclip.djl.DjlGradients} holds between {@code close()} calls (a
  * session), and the host views over them with their validity.
  *
- * <p>DJL's {@code getGradient()} makes a new handle each call, so the gradient handles are fetched
- * once per session and owned by one sub-manager, closed by {@link #close()} (or by a
- * {@link Cleaner} when the view is dropped unclosed). Sums of several device copies, scratch
- * managers for one call, and the reduction of copies into the first live here too.
+ * <p>DJL's {@code getGradient()} makes a new handle (and a Java wrapper registered with a manager)
+ * each call, which costs more than measuring the six small tensors of an RNN. So the handle of a
+ * gradient that is shown to be the tensor's own ({@link HostReads#sameMemory}: a second
+ * {@code getGradient()} exposes the same host memory; a gradient not yet made by a backward pass
+ * is a new array of zeros each time, and fails this) is <em>kept</em> across sessions in a
+ * long-lived sub-manager (its host view is not), and used again only while still valid: the parameter array it was
+ * fetched from is still the parameter's, open, holding the same native tensor, and the handle
+ * itself is open and unchanged (see {@link #handles(int)}); otherwise it is closed and fetched
+ * again. PyTorch accumulates a defined gradient in place and DJL zeroes it in place, so the
+ * gradient tensor of a parameter stays the same across steps. Other handles are fetched once per
+ * session, owned by the session's sub-manager, closed by {@link #close()}. Both managers are
+ * closed by a {@link Cleaner} when the view is dropped, and with the model's manager, their parent.
+ * Sums of several device copies, scratch managers for one call, and the reduction of copies into
+ * the first live here too.
  *
  * <p>A host view ({@link HostReads.View}) of a tensor is fetched at its first host read in a session
- * and used only while it is valid: the array it was taken from is still the tensor's handle, is not
+ * (never kept across sessions, since DJL's {@code set(Buffer)} moves a tensor's storage under the
+ * same native handle) and used only while it is valid: the array it was taken from is still the tensor's handle, is not
  * closed and still holds the same native tensor (DJL's {@code intern} replaces it); otherwise it is
  * fetched again, and an array closed by its owner makes DJL throw {@link IllegalStateException}
  * rather than be read. {@link #written(int)} drops a tensor's view after an NDArray write, since a
@@ -32,21 +43,44 @@ public final class GradientHandles implements AutoCloseable {
     private final GradientEntry[] entries;
     private final boolean[] reduced;
     private final NDArray[][] handles;
+    /** Per tensor: whether its handles are kept across sessions (checked to be the tensor's own). */
+    private final boolean[] kept;
+    /** Per kept tensor: the parameter arrays the handles were fetched from, and their native handles. */
+    private final NDArray[][] fetchedFrom;
+    private final Object[][] fetchedFromHandle;
+    /** Per kept tensor: the native handles of the gradient handles when fetched. */
+    private final Object[][] handleHandle;
+    /** Per tensor: whether its kept handles were checked in this session. */
+    private final boolean[] checked;
     /** Per tensor: whether its gradient is read in place on the host. */
     private final boolean[] hostRead;
     private final HostReads.View[] hostViews;
     private final Session session = new Session();
 
-    /** The session's manager, kept apart from the handles so that the cleaner can run. */
+    /**
+     * The session's manager and the manager of kept handles, kept apart from the handles so that the
+     * cleaner can run.
+     */
     private static final class Session implements Runnable {
         private NDManager manager;
+        private NDManager keptManager;
 
-        @Override
-        public void run() {
+        /** Closes the session's manager. */
+        void end() {
             NDManager m = manager;
             manager = null;
             if (m != null) {
                 m.close();
+            }
+        }
+
+        @Override
+        public void run() {
+            end();
+            NDManager k = keptManager;
+            keptManager = null;
+            if (k != null) {
+                k.close();
             }
         }
     }
@@ -60,6 +94,11 @@ public final class GradientHandles implements AutoCloseable {
         int n = this.entries.length;
         this.reduced = new boolean[n];
         this.handles = new NDArray[n][];
+        this.kept = new boolean[n];
+        this.fetchedFrom = new NDArray[n][];
+        this.fetchedFromHandle = new Object[n][];
+        this.handleHandle = new Object[n][];
+        this.checked = new boolean[n];
         this.hostRead = new boolean[n];
         this.hostViews = new HostReads.View[n];
         for (int t = 0; t < n; t++) {
@@ -121,15 +160,30 @@ public final class GradientHandles implements AutoCloseable {
     }
 
     /**
-     * Releases the native handles of this session (gradient handles, cached scalars); the next use
-     * fetches them again.
+     * Ends the session: releases its native handles (cached scalars, gradient handles that are not
+     * kept) and forgets every host view; kept handles stay, to be checked at their next use.
      */
     @Override
     public void close() {
-        session.run();
-        Arrays.fill(handles, null);
+        session.end();
+        for (int t = 0; t < handles.length; t++) {
+            if (!kept[t]) {
+                handles[t] = null;
+            }
+        }
+        // a view is never kept across sessions: NDArray.set(Buffer) re-points a tensor's storage
+        // under the same native handle, which no check short of a new buffer would see
         Arrays.fill(hostViews, null);
+        Arrays.fill(checked, false);
         Arrays.fill(reduced, false);
+    }
+
+    /**
+     * @param tensor tensor number
+     * @return whether its gradient handles are kept across sessions
+     */
+    public boolean kept(int tensor) {
+        return kept[tensor];
     }
 
     /** @return the session's manager, made on first use */
@@ -152,28 +206,100 @@ public final class GradientHandles implements AutoCloseable {
 
     /**
      * The gradient arrays of every copy: the arrays given, or handles from DJL's
-     * {@code getGradient()}, fetched once per session and owned by the session's manager.
+     * {@code getGradient()}: kept ones while still valid (the parameter array they came from is
+     * still the parameter's, open, with the same native tensor, and each handle is open with its
+     * native tensor unchanged), else fetched again, owned by the session's manager or, when shown to
+     * be the tensor's own, kept.
      *
      * @param tensor tensor number
      * @return one array per copy
      */
     public NDArray[] handles(int tensor) {
         NDArray[] h = handles[tensor];
-        if (h == null) {
-            GradientEntry e = entries[tensor];
-            if (e.gradientCopies() != null) {
-                h = e.gradientCopies();
+        if (h != null && kept[tensor] && !checked[tensor]) {
+            if (!stillValid(tensor)) {
+                dropKept(tensor);
+                h = null;
             } else {
-                NDManager m = sessionManager();
-                h = new NDArray[e.parameterCopies().length];
-                for (int i = 0; i < h.length; i++) {
-                    h[i] = e.parameterCopy(i).getGradient();
-                    h[i].attach(m);
-                }
+                checked[tensor] = true;
             }
+        }
+        if (h == null) {
+            h = fetch(tensor);
             handles[tensor] = h;
         }
         return h;
+    }
+
+    private NDArray[] fetch(int tensor) {
+        GradientEntry e = entries[tensor];
+        if (e.gradientCopies() != null) {
+            return e.gradientCopies();
+        }
+        int n = e.parameterCopies().length;
+        NDArray[] from = new NDArray[n];
+        NDArray[] h = new NDArray[n];
+        for (int i = 0; i < n; i++) {
+            from[i] = e.parameterCopy(i);
+            h[i] = from[i].getGradient();
+        }
+        if (hostRead[tensor]) {
+            // tried at every fetch: a gradient not yet made by backward fails, and passes later
+            try (NDArray second = from[0].getGradient()) {
+                kept[tensor] = HostReads.sameMemory(h[0], second);
+            }
+        }
+        NDManager m = kept[tensor] ? keptManager() : sessionManager();
+        for (NDArray a : h) {
+            a.attach(m);
+        }
+        if (kept[tensor]) {
+            fetchedFrom[tensor] = from;
+            fetchedFromHandle[tensor] = new Object[n];
+            handleHandle[tensor] = new Object[n];
+            for (int i = 0; i < n; i++) {
+                fetchedFromHandle[tensor][i] = HostReads.handleOf(from[i]);
+                handleHandle[tensor][i] = HostReads.handleOf(h[i]);
+            }
+            checked[tensor] = true;
+        }
+        return h;
+    }
+
+    private boolean stillValid(int tensor) {
+        GradientEntry e = entries[tensor];
+        NDArray[] h = handles[tensor];
+        for (int i = 0; i < h.length; i++) {
+            NDArray p = e.parameterCopy(i);
+            if (p != fetchedFrom[tensor][i] || p.isReleased()
+                    || HostReads.handleOf(p) != fetchedFromHandle[tensor][i]
+                    || h[i].isReleased() || HostReads.handleOf(h[i]) != handleHandle[tensor][i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Closes a tensor's kept handles that are no longer its gradient, so that they are fetched again. */
+    private void dropKept(int tensor) {
+        for (NDArray a : handles[tensor]) {
+            if (!a.isReleased()) {
+                a.close();
+            }
+        }
+        handles[tensor] = null;
+        hostViews[tensor] = null;
+        fetchedFrom[tensor] = null;
+        fetchedFromHandle[tensor] = null;
+        handleHandle[tensor] = null;
+        kept[tensor] = false;
+    }
+
+    private NDManager keptManager() {
+        if (session.keptManager == null || !session.keptManager.isOpen()) {
+            session.keptManager = anchor(0).getManager().newSubManager(sessionDevice());
+        }
+        return session.keptManager;
     }
 
     /**

@@ -98,23 +98,45 @@ public final class HostReads {
         }
 
         private boolean probe() {
-            if (!bytes.isDirect() || bytes.isReadOnly() || bytes.capacity() < Float.BYTES) {
-                return false;
-            }
-            ByteBuffer second = array.toByteBuffer(true);
-            if (!second.isDirect()) {
-                return false;
-            }
-            int old = bytes.getInt(0);
-            bytes.putInt(0, ~old);
-            boolean same = second.getInt(0) == ~old;
-            bytes.putInt(0, old);
-            return same;
+            return aliases(bytes, array.toByteBuffer(true));
         }
+    }
 
-        private static Object handleOf(NDArray array) {
-            return array instanceof NativeResource<?> r && !array.isReleased() ? r.getHandle() : null;
+    /**
+     * Whether two arrays expose the same host memory through {@code toByteBuffer(true)}: a write
+     * through the first's buffer is read through the second's (see {@link View#inPlace()}).
+     *
+     * @param a an array on the host
+     * @param b another
+     * @return whether they are views of one tensor's memory
+     */
+    public static boolean sameMemory(NDArray a, NDArray b) {
+        return aliases(a.toByteBuffer(true), b.toByteBuffer(true));
+    }
+
+    /**
+     * Writes the complement of the first element's bits through {@code first}, reads it through
+     * {@code second}, and restores them.
+     */
+    private static boolean aliases(ByteBuffer first, ByteBuffer second) {
+        if (!first.isDirect() || first.isReadOnly() || first.capacity() < Float.BYTES || !second.isDirect()
+                || second.capacity() != first.capacity()) {
+            return false;
         }
+        int old = first.getInt(0);
+        first.putInt(0, ~old);
+        boolean same = second.getInt(0) == ~old;
+        first.putInt(0, old);
+        return same;
+    }
+
+    /**
+     * @param array an array
+     * @return its native handle (compared by identity: DJL's {@code intern} swaps it), null when
+     *         released or not native
+     */
+    public static Object handleOf(NDArray array) {
+        return array instanceof NativeResource<?> r && !array.isReleased() ? r.getHandle() : null;
     }
 
     /**
