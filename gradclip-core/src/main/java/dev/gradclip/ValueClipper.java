@@ -23,7 +23,7 @@ import dev.gradclip.internal.Norms;
  * element is NaN or infinite, and an element can be clamped only after every element, the last one
  * included, has been seen; a single pass over data larger than the cache cannot do both, so these
  * policies read once (norms and the non-finite check) and then clamp in a second pass that also
- * measures the result.
+ * measures the result (on such a backend, the same one-pass kernel over every tensor at once).
  *
  * <p>Value clipping changes the gradient's direction; prefer a norm-based clipper when direction
  * matters (Pascanu et al. 2013, arXiv:1211.5063).
@@ -97,6 +97,16 @@ public final class ValueClipper extends AbstractClipper {
     protected ClipReport apply(Gradients g, double[] tensorNorms, NonFinite nonFinite) {
         long changed = 0;
         double[] afterNorms = new double[g.tensorCount()];
+        if (g.clampsInOnePass()) {
+            // the check is done (or the policy lets non-finite values through): one clamp pass over
+            // every tensor, measuring as it writes, instead of one call per tensor
+            ClampResult[] results = g.clampInOnePass(limit, false);
+            for (int t = 0; t < afterNorms.length; t++) {
+                afterNorms[t] = Math.sqrt(results[t].sumOfSquaresAfter());
+                changed += results[t].changed();
+            }
+            return report(g, tensorNorms, afterNorms, changed, nonFinite);
+        }
         boolean measured = true;
         for (int t = 0; t < g.tensorCount(); t++) {
             changed += g.clampAndMeasure(t, limit, afterNorms);

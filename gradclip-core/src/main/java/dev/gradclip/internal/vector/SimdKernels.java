@@ -29,7 +29,18 @@ import jdk.incubator.vector.VectorSpecies;
  * is not finite (a NaN, an infinity or an overflow) ends the vector pass: NaN is returned at once
  * if the block holds one, else the range is measured exactly. The one-pass value clip sums its
  * blocks with the same method ({@code blockSumOfSquares}), so its norm before is this one's, bit for
- * bit. Not public API.
+ * bit.
+ *
+ * <p><b>No vector crosses a call to a method of this class.</b> The vector API runs at speed only
+ * where C2 inlines every call from the first load to the last store into one compilation, and its
+ * own methods are forced inline, but ours are not: once a compilation has parsed about 18,000 nodes
+ * ({@code NodeCountInliningCutoff}, reached by the two block loops of the value clip) or
+ * gone too deep, C2 stops inlining ours, and a helper that took or returned a vector then received
+ * and returned it as an allocated object, every step. That made the one-pass value clip 5-10x slower
+ * in a benchmark JVM than in a loop of its own (issue 15 item 2: {@code clamped}, {@code widenedSum}
+ * not inlined, {@code -XX:+PrintInlining}). So each loop over vectors is written out in one method
+ * whose arguments and results are arrays and scalars; where C2 stops inlining, it stops at such a
+ * method, which costs one call per block. Not public API.
  */
 public final class SimdKernels implements FloatKernels {
 
@@ -223,8 +234,8 @@ public final class SimdKernels implements FloatKernels {
         double after = 0;
         ClampResult odd = null;
         int i = from;
-        // the block loops are methods of their own: one method holding both exceeds what C2 inlines
-        // of the vector API, and vectors that are not inlined are allocated
+        // the two block loops are methods of their own, taking the array and returning scalars, so
+        // that whether C2 inlines them here or compiles them apart, no vector crosses a call
         while (to - i >= BLOCK) {
             double block = blockSumOfSquares(a, i);
             if (Double.isFinite(block)) {
@@ -266,20 +277,16 @@ public final class SimdKernels implements FloatKernels {
             s2 = v2.fma(v2, s2);
             s3 = v3.fma(v3, s3);
         }
-        return widenedSum(s0.add(s1).add(s2.add(s3)));
-    }
-
-    /** The lanes of a float vector, widened to double and added. */
-    private static double widenedSum(FloatVector s) {
+        FloatVector s = s0.add(s1).add(s2.add(s3));
         return ((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0))
                 .add(s.convertShape(VectorOperators.F2D, D, 1)).reduceLanes(VectorOperators.ADD);
     }
 
     /**
      * Clamps one block of finite floats in place, writing only the pairs of vectors where something
-     * changes; adds the number changed to {@code count[0]}. Two vectors a step, not four: four exceed
-     * what C2 inlines of the vector API in one method, and it then allocates every vector (measured:
-     * 3x slower). The squares go into two float accumulators of 16 terms a lane: at most 18
+     * changes; adds the number changed to {@code count[0]}. Two vectors a step, not four: four made
+     * the compilation too large for C2 to inline the helpers this method then had (measured: 3x
+     * slower). The squares go into two float accumulators of 16 terms a lane: at most 18
      * roundings a term, within {@code 1.1e-6} relative.
      *
      * @return the sum of the squares of the clamped block
@@ -289,42 +296,32 @@ public final class SimdKernels implements FloatKernels {
         IntVector k = IntVector.zero(I);
         FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
         for (int j = i; j < i + BLOCK; j += 2 * L) {
-            IntVector x0 = bits(a, j), x1 = bits(a, j + L);
+            FloatVector v0 = FloatVector.fromArray(F, a, j);
+            FloatVector v1 = FloatVector.fromArray(F, a, j + L);
+            IntVector x0 = (IntVector) v0.reinterpretAsInts(), x1 = (IntVector) v1.reinterpretAsInts();
             IntVector m0 = x0.and(MAGNITUDE), m1 = x1.and(MAGNITUDE);
             // negative exactly where |x| > limit
             IntVector d0 = lim.sub(m0), d1 = lim.sub(m1);
-            FloatVector v0, v1;
             if (d0.or(d1).compare(VectorOperators.LT, 0).anyTrue()) {
                 k = k.add(d0.lanewise(VectorOperators.LSHR, 31)).add(d1.lanewise(VectorOperators.LSHR, 31));
-                v0 = clamped(x0, m0, lim);
-                v1 = clamped(x1, m1, lim);
+                // the clamp on the bits of finite floats: for non-negative floats the order of their
+                // bit patterns as ints is their order as numbers, so min(|x| bits, limit bits) with
+                // the sign put back is min(max(x, -limit), limit); two integer operations a lane
+                // where the float max and min (with their NaN and -0 rules) cost several. Only for
+                // finite lanes: a NaN's bits exceed every finite limit's and would become the limit.
+                v0 = (FloatVector) m0.min(lim).or(x0.and(SIGN)).reinterpretAsFloats();
+                v1 = (FloatVector) m1.min(lim).or(x1.and(SIGN)).reinterpretAsFloats();
                 v0.intoArray(a, j);
                 v1.intoArray(a, j + L);
-            } else {
-                v0 = (FloatVector) x0.reinterpretAsFloats();
-                v1 = (FloatVector) x1.reinterpretAsFloats();
             }
             t0 = v0.fma(v0, t0);
             t1 = v1.fma(v1, t1);
         }
         // at most BLOCK / L per lane
         count[0] += k.reduceLanes(VectorOperators.ADD);
-        return widenedSum(t0.add(t1));
-    }
-
-    private static IntVector bits(float[] a, int i) {
-        return (IntVector) FloatVector.fromArray(F, a, i).reinterpretAsInts();
-    }
-
-    /**
-     * The clamp on the bits of finite floats: for non-negative floats the order of their bit
-     * patterns as ints is their order as numbers, so {@code min(|x| bits, limit bits)} with the sign
-     * put back is {@code min(max(x, -limit), limit)}. Two integer operations a lane, where the
-     * float max and min (with their NaN and -0 rules) cost several; only for finite lanes (a NaN's
-     * bits exceed every finite limit's and would become the limit).
-     */
-    private static FloatVector clamped(IntVector x, IntVector magnitude, IntVector limit) {
-        return (FloatVector) magnitude.min(limit).or(x.and(SIGN)).reinterpretAsFloats();
+        FloatVector t = t0.add(t1);
+        return ((DoubleVector) t.convertShape(VectorOperators.F2D, D, 0))
+                .add(t.convertShape(VectorOperators.F2D, D, 1)).reduceLanes(VectorOperators.ADD);
     }
 
     @Override
@@ -332,7 +329,9 @@ public final class SimdKernels implements FloatKernels {
         int i = from;
         int bound = from + F.loopBound(to - from);
         for (; i < bound; i += L) {
-            VectorMask<Float> bad = nonFinite(FloatVector.fromArray(F, a, i));
+            // NaN fails every comparison, so "not ≤ MAX_VALUE" catches NaN and both infinities
+            VectorMask<Float> bad = FloatVector.fromArray(F, a, i).abs()
+                    .compare(VectorOperators.LE, Float.MAX_VALUE).not();
             if (bad.anyTrue()) {
                 return i + bad.firstTrue();
             }
@@ -346,7 +345,7 @@ public final class SimdKernels implements FloatKernels {
         int i = from;
         int bound = from + F.loopBound(to - from);
         for (; i < bound; i += L) {
-            n += nonFinite(FloatVector.fromArray(F, a, i)).trueCount();
+            n += FloatVector.fromArray(F, a, i).abs().compare(VectorOperators.LE, Float.MAX_VALUE).not().trueCount();
         }
         return n + scalar.countNonFinite(a, i, to);
     }
@@ -358,17 +357,12 @@ public final class SimdKernels implements FloatKernels {
         int bound = from + F.loopBound(to - from);
         for (; i < bound; i += L) {
             FloatVector v = FloatVector.fromArray(F, a, i);
-            VectorMask<Float> bad = nonFinite(v);
+            VectorMask<Float> bad = v.abs().compare(VectorOperators.LE, Float.MAX_VALUE).not();
             if (bad.anyTrue()) {
                 n += bad.trueCount();
                 v.blend(0f, bad).intoArray(a, i);
             }
         }
         return n + scalar.zeroNonFinite(a, i, to);
-    }
-
-    /** NaN fails every comparison, so "not ≤ MAX_VALUE" catches NaN and both infinities. */
-    private static VectorMask<Float> nonFinite(FloatVector v) {
-        return v.abs().compare(VectorOperators.LE, Float.MAX_VALUE).not();
     }
 }
