@@ -1,9 +1,7 @@
 package dev.gradclip;
 
 import dev.gradclip.internal.Norms;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 
@@ -282,16 +280,29 @@ public abstract class AbstractClipper implements Clipper {
      * @return the list
      */
     static List<TensorNorm> largest(Gradients g, double[] norms, int k) {
-        Integer[] order = new Integer[norms.length];
-        Arrays.setAll(order, i -> i);
-        // Double.compare puts NaN above +∞, so reversed order lists NaN first
-        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> norms[i]).reversed());
-        List<TensorNorm> out = new ArrayList<>(Math.min(k, norms.length));
-        for (int i = 0; i < Math.min(k, norms.length); i++) {
-            out.add(new TensorNorm(g.name(order[i]), order[i], norms[order[i]]));
+        // the order of a stable sort by Double.compare, descending (NaN above +∞, ties by index), kept
+        // by insertion into the k best: no boxing, no sort of every tensor at every step
+        int m = Math.min(k, norms.length);
+        int[] top = new int[m];
+        int filled = 0;
+        for (int i = 0; i < norms.length; i++) {
+            if (filled == m && (m == 0 || Double.compare(norms[i], norms[top[m - 1]]) <= 0)) {
+                continue;
+            }
+            int j = filled < m ? filled++ : m - 1;
+            while (j > 0 && Double.compare(norms[i], norms[top[j - 1]]) > 0) {
+                top[j] = top[j - 1];
+                j--;
+            }
+            top[j] = i;
         }
-        return out;
+        TensorNorm[] out = new TensorNorm[m];
+        for (int j = 0; j < m; j++) {
+            out[j] = new TensorNorm(g.name(top[j]), top[j], norms[top[j]]);
+        }
+        return List.of(out);
     }
+
 
     /**
      * What the non-finite scan found.

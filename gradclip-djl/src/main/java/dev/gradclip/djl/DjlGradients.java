@@ -109,11 +109,14 @@ public final class DjlGradients implements Gradients, AutoCloseable {
     private final GradientHandles handles;
     private final DeviceNorms deviceNorms;
     private final DeviceEdits edits;
+    /** Per tensor: its number of elements (a shape's size is a product computed at each call). */
+    private final long[] sizes;
 
     private DjlGradients(List<GradientEntry> entries, boolean hostReads) {
         this.handles = new GradientHandles(entries, hostReads);
         this.deviceNorms = new DeviceNorms(handles);
         this.edits = new DeviceEdits(handles);
+        this.sizes = entries.stream().mapToLong(e -> e.shape().size()).toArray();
     }
 
     /** @return a builder for a set of named NDArray gradients */
@@ -189,7 +192,7 @@ public final class DjlGradients implements Gradients, AutoCloseable {
 
     @Override
     public long size(int tensor) {
-        return handles.entry(tensor).shape().size();
+        return sizes[tensor];
     }
 
     @Override
