@@ -70,7 +70,8 @@ public final class DjlTorchPairedMain {
                             }
                         } else {
                             double[] reply = peer.round("norm", maxNorms[k]);
-                            if (Math.abs(reply[1] - torchNorm) > 1e-3 * torchNorm) {
+                            // torch sums a tensor's squares in float32: 0.4% off at 64M floats in one tensor
+                            if (Math.abs(reply[1] - torchNorm) > 1e-2 * torchNorm) {
                                 throw new IOException(OPS.get(k) + ": the PyTorch peer's total norm " + reply[1]
                                         + " is off (" + torchNorm + ")");
                             }
