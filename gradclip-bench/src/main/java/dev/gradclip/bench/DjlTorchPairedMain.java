@@ -9,7 +9,6 @@ import dev.gradclip.djl.DjlGradients;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * One forked JVM of the bench command's gradclip-djl / PyTorch comparison: gradclip-djl's
@@ -48,48 +47,17 @@ public final class DjlTorchPairedMain {
             view.close();
             Clipper[] clippers = {Clippers.globalNorm(norm * 0.5), Clippers.globalNorm(norm * 2)};
             double torchNorm = peer.setup(floats, tensors);
-            double[] maxNorms = {torchNorm * 0.5, torchNorm * 2};
+            List<TorchRounds.Op> ops = List.of(
+                    new TorchRounds.Op(OPS.get(0), true, "norm", torchNorm * 0.5, TorchRounds.norm(torchNorm)),
+                    new TorchRounds.Op(OPS.get(1), false, "norm", torchNorm * 2, TorchRounds.norm(torchNorm)));
             peer.threads(1);
-            double[][] gc = new double[OPS.size()][rounds];
-            double[][] pt = new double[OPS.size()][rounds];
-            for (int r = -2; r < rounds; r++) { // two untimed rounds first: page and cache first touches
-                for (int k = 0; k < OPS.size(); k++) {
-                    for (int side = 0; side < 2; side++) {
-                        if ((side + r + k) % 2 == 0) {
-                            restore(pristine, grads);
-                            long t0 = System.nanoTime();
-                            ClipReport report = clippers[k].clip(view);
-                            view.close();
-                            long t1 = System.nanoTime();
-                            if (report.clipped() != (k == 0)) {
-                                throw new IllegalStateException(OPS.get(k) + ": gradclip-djl clipped="
-                                        + report.clipped());
-                            }
-                            if (r >= 0) {
-                                gc[k][r] = (t1 - t0) / 1e6;
-                            }
-                        } else {
-                            double[] reply = peer.round("norm", maxNorms[k]);
-                            // torch sums a tensor's squares in float32: 0.4% off at 64M floats in one tensor
-                            if (Math.abs(reply[1] - torchNorm) > 1e-2 * torchNorm) {
-                                throw new IOException(OPS.get(k) + ": the PyTorch peer's total norm " + reply[1]
-                                        + " is off (" + torchNorm + ")");
-                            }
-                            if (r >= 0) {
-                                pt[k][r] = reply[0] / 1e6;
-                            }
-                        }
-                    }
-                }
-            }
-            StringBuilder out = new StringBuilder("torch " + peer.version() + "\n");
-            for (int k = 0; k < OPS.size(); k++) {
-                double[] g = TorchPairedMain.bestAndMedian(gc[k]);
-                double[] p = TorchPairedMain.bestAndMedian(pt[k]);
-                out.append(String.format(Locale.ROOT, "%s %d %.6f %.6f %.6f %.6f%n", OPS.get(k), 1, g[0], g[1],
-                        p[0], p[1]));
-            }
-            System.out.print(out);
+            List<TorchPairedMain.Row> rows = TorchRounds.run(ops, rounds, 1, "gradclip-djl",
+                    () -> restore(pristine, grads), k -> {
+                        ClipReport report = clippers[k].clip(view);
+                        view.close();
+                        return report;
+                    }, peer, torchNorm);
+            System.out.print(TorchPairedMain.format(peer.version(), rows));
             System.out.flush();
         }
     }

@@ -1,6 +1,5 @@
 package dev.gradclip.bench;
 
-import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
 import dev.gradclip.Clippers;
 import dev.gradclip.GradientSet;
@@ -82,13 +81,7 @@ public final class TorchPairedMain {
             JitWarmUp.run(set -> c.clip(set.withParallelism(2)));
         }
         try (TorchPeer peer = TorchPeer.start(args[4])) {
-            List<Row> rows = measure(floats, tensors, rounds, threads, peer);
-            StringBuilder out = new StringBuilder("torch " + peer.version() + "\n");
-            for (Row r : rows) {
-                out.append(String.format(Locale.ROOT, "%s %d %.6f %.6f %.6f %.6f%n", r.op(), r.torchThreads(),
-                        r.gradclip()[0], r.gradclip()[1], r.torch()[0], r.torch()[1]));
-            }
-            System.out.print(out);
+            System.out.print(format(peer.version(), measure(floats, tensors, rounds, threads, peer)));
             System.out.flush();
         }
     }
@@ -112,9 +105,15 @@ public final class TorchPairedMain {
             Clippers.value(CLIP_VALUE), Clippers.value(CLIP_VALUE).withNonFinitePolicy(NonFinitePolicy.PROPAGATE),
             Clippers.agc(ElementwiseClipBenchmark.AGC_LAMBDA)};
         double torchNorm = peer.setup(floats, tensors);
-        String[] ops = {"norm", "norm", "value", "value", "agc"};
-        double[] args = {torchNorm * 0.5, torchNorm * 2, CLIP_VALUE, CLIP_VALUE, ElementwiseClipBenchmark.AGC_LAMBDA};
+        // AGC clips every unit of this data to λ·|w_u|: gradients after / parameters = λ
         double agcCheck = ElementwiseClipBenchmark.AGC_LAMBDA;
+        List<TorchRounds.Op> ops = List.of(
+                new TorchRounds.Op(OPS.get(0), true, "norm", torchNorm * 0.5, TorchRounds.norm(torchNorm)),
+                new TorchRounds.Op(OPS.get(1), false, "norm", torchNorm * 2, TorchRounds.norm(torchNorm)),
+                new TorchRounds.Op(OPS.get(2), true, "value", CLIP_VALUE, v -> v <= CLIP_VALUE),
+                new TorchRounds.Op(OPS.get(3), true, "value", CLIP_VALUE, v -> v <= CLIP_VALUE),
+                new TorchRounds.Op(OPS.get(4), true, "agc", ElementwiseClipBenchmark.AGC_LAMBDA,
+                        v -> Math.abs(v - agcCheck) <= 1e-3 * agcCheck));
         List<Row> rows = new ArrayList<>();
         for (int t : threads) {
             peer.threads(t);
@@ -128,54 +127,26 @@ public final class TorchPairedMain {
                     c.clip(set);
                 }
             }
-            double[][] gc = new double[OPS.size()][rounds];
-            double[][] pt = new double[OPS.size()][rounds];
-            for (int r = -2; r < rounds; r++) { // two untimed rounds first: page and cache first touches
-                for (int k = 0; k < OPS.size(); k++) {
-                    // who goes first changes every round, so neither side always follows the other
-                    for (int side = 0; side < 2; side++) {
-                        if ((side + r + k) % 2 == 0) {
-                            Workloads.restore(pristine, data.grads);
-                            long t0 = System.nanoTime();
-                            ClipReport report = clippers[k].clip(set);
-                            long t1 = System.nanoTime();
-                            if (report.clipped() != (k != 1)) {
-                                throw new IllegalStateException(OPS.get(k) + ": gradclip clipped=" + report.clipped());
-                            }
-                            if (r >= 0) {
-                                gc[k][r] = (t1 - t0) / 1e6;
-                            }
-                        } else {
-                            double[] reply = peer.round(ops[k], args[k]);
-                            // AGC clips every unit of this data to λ·|w_u|: gradients after / parameters = λ
-                            boolean ok = k == 2 || k == 3 ? reply[1] <= CLIP_VALUE
-                                    : k == 4 ? Math.abs(reply[1] - agcCheck) <= 1e-3 * agcCheck
-                                    // torch sums a tensor's squares in float32: on 64M floats in one tensor
-                                    // its norm was 0.4% below the double-accumulated one (4711.07 for 4729.92)
-                                    : Math.abs(reply[1] - torchNorm) <= 1e-2 * torchNorm;
-                            if (!ok) {
-                                throw new IOException(OPS.get(k) + ": the PyTorch peer's check value " + reply[1]
-                                        + " is off (norm " + torchNorm + ")");
-                            }
-                            if (r >= 0) {
-                                pt[k][r] = reply[0] / 1e6;
-                            }
-                        }
-                    }
-                }
-            }
-            for (int k = 0; k < OPS.size(); k++) {
-                rows.add(new Row(OPS.get(k), t, bestAndMedian(gc[k]), bestAndMedian(pt[k])));
-            }
+            rows.addAll(TorchRounds.run(ops, rounds, t, "gradclip", () -> Workloads.restore(pristine, data.grads),
+                    k -> clippers[k].clip(set), peer, torchNorm));
         }
         return rows;
     }
 
-    /** @return the smallest and the median of {@code times} */
-    static double[] bestAndMedian(double[] times) {
-        double[] s = times.clone();
-        Arrays.sort(s);
-        return new double[] {s[0], s[s.length / 2]};
+    /**
+     * What {@link #main} (and {@link DjlTorchPairedMain#main}) prints, and {@link #parse} reads.
+     *
+     * @param version torch's version
+     * @param rows    the rows
+     * @return a line {@code torch <version>}, then one line per row
+     */
+    static String format(String version, List<Row> rows) {
+        StringBuilder out = new StringBuilder("torch " + version + "\n");
+        for (Row r : rows) {
+            out.append(String.format(Locale.ROOT, "%s %d %.6f %.6f %.6f %.6f%n", r.op(), r.torchThreads(),
+                    r.gradclip()[0], r.gradclip()[1], r.torch()[0], r.torch()[1]));
+        }
+        return out.toString();
     }
 
     /**
