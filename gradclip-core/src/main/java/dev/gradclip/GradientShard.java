@@ -1,7 +1,5 @@
 package dev.gradclip;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -51,14 +49,10 @@ public final class GradientShard implements Gradients {
     public static GradientShard of(Gradients local, TensorLayout layout) {
         Objects.requireNonNull(local, "local");
         Objects.requireNonNull(layout, "layout");
-        Map<String, Integer> index = new HashMap<>(layout.tensorCount() * 2);
-        for (int i = 0; i < layout.tensorCount(); i++) {
-            index.put(layout.names().get(i), i);
-        }
         int[] global = new int[local.tensorCount()];
         for (int t = 0; t < global.length; t++) {
-            Integer i = index.get(local.name(t));
-            if (i == null) {
+            int i = layout.indexOf(local.name(t));
+            if (i < 0) {
                 throw new IllegalArgumentException("tensor '" + local.name(t) + "' is not in the model's layout of "
                         + layout.tensorCount() + " tensors; build the layout from every tensor of the model");
             }

@@ -443,9 +443,29 @@ class ShardedClipperTest {
         try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
             out.writeObject(layout);
         }
+        // the names' lookup map travels as the plain list it wraps and is built again on arrival
+        assertThat(bytes.toString(java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("Names");
         try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
-            assertThat(in.readObject()).isEqualTo(layout);
+            TensorLayout back = (TensorLayout) in.readObject();
+            assertThat(back).isEqualTo(layout);
+            assertThat(back.indexOf("fc1.bias")).isEqualTo(1);
         }
+    }
+
+    @Test
+    void aLayoutLooksNamesUpAsItsListWould() {
+        TensorLayout layout = new TensorLayout(List.of("fc1.weight", "fc1.bias"), List.of("fc1", "fc1"));
+        assertThat(layout.indexOf("fc1.bias")).isEqualTo(1);
+        assertThat(layout.indexOf("fc2.bias")).isEqualTo(-1);
+        assertThat(layout.indexOf(null)).isEqualTo(-1);
+        assertThat(layout.names()).containsExactly("fc1.weight", "fc1.bias").isEqualTo(List.of("fc1.weight",
+                "fc1.bias")).hasSameHashCodeAs(List.of("fc1.weight", "fc1.bias"));
+        assertThat(layout.names().indexOf("fc1.bias")).isEqualTo(1);
+        assertThat(layout.names().lastIndexOf("fc1.weight")).isZero();
+        assertThat(layout.names().contains("fc2.bias")).isFalse();
+        assertThat(layout.toString()).isEqualTo("TensorLayout[names=[fc1.weight, fc1.bias], groups=[fc1, fc1]]");
+        assertThatThrownBy(() -> layout.names().indexOf(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> layout.names().add("fc2.weight")).isInstanceOf(UnsupportedOperationException.class);
     }
 
     /**
