@@ -9,7 +9,10 @@ import java.nio.ByteBuffer;
  * without a copy. Indices count floats ({@code b.getFloat(4 * i)}), in the buffer's byte order; the
  * buffer's position and limit are ignored. Every method returns what the {@link FloatKernels}
  * method of the same name returns for the same floats in an array (the scalar reference and the
- * SIMD kernels, each with its own rounding), and passes the same contract test.
+ * SIMD kernels, each with its own rounding), and passes the same contract test. The SIMD sums are
+ * bit for bit those of an array when the floats sit at the same alignment: buffer index
+ * {@code j + 4} for array index {@code j}, as a heap array's elements sit 16 bytes after its start
+ * (see {@code SimdBufferKernels}); elsewhere they agree within the kernels' rounding bound.
  *
  * <p>Two implementations, chosen as {@link Kernels#get()} is ({@link #get()}):
  * {@link ScalarBufferKernels} and {@code dev.gradclip.internal.vector.SimdBufferKernels}, the latter

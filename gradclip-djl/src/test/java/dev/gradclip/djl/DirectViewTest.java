@@ -2,6 +2,7 @@ package dev.gradclip.djl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.withinPercentage;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * The in-place path of {@link DjlGradients} on the PyTorch engine's CPU: DJL's
  * {@code toByteBuffer(true)} is the tensor's own memory (a write through it is what
  * {@code toFloatArray()} reads back, for plain arrays and for gradients), scaling through it gives
- * bit for bit what gradclip-core gives on a {@code float[]}, and a view of an array that was closed
+ * bit for bit what gradclip-core gives on a {@code float[]} (and the norms agree within 1e-6), and a view of an array that was closed
  * or replaced is never read or written.
  */
 class DirectViewTest {
@@ -78,7 +79,11 @@ class DirectViewTest {
             try (DjlGradients actual = b.build()) {
                 expected.norms(2, want);
                 actual.norms(2, got);
-                assertThat(got).isEqualTo(want);
+                // the vector loops start where each memory is aligned: at a tensor's start, and 16
+                // bytes into a heap array; so the sums round differently, within the kernels' bound
+                for (int t = 0; t < sizes.length; t++) {
+                    assertThat(got[t]).as("norm of tensor %d", t).isCloseTo(want[t], withinPercentage(1e-4));
+                }
                 for (int t = 0; t < sizes.length; t++) {
                     expected.scale(t, 0.3);
                     actual.scale(t, 0.3);

@@ -16,7 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link BufferKernels} on {@code jdk.incubator.vector}: the same loops, blocks and exact fallbacks
  * as {@link SimdKernels}, so a sum over a buffer rounds exactly as the sum over an array of the same
- * floats. Loaded reflectively, only when the vector module is readable. Not public API.
+ * floats at the same alignment: the vector loops start at a buffer index that is a multiple of the
+ * vector length, where {@link SimdKernels} starts at the index where a heap array's elements are
+ * aligned (12 modulo 16 on AVX-512, after the array's 16-byte header). The array {@code a} and a
+ * buffer holding {@code a[j]} at index {@code j + 4} give the same bits; a tensor's norm read here
+ * and the same floats copied into a {@code float[]} agree within the rounding bound of
+ * {@link SimdKernels} (3e-7 relative for a norm). Loaded reflectively, only when the vector module
+ * is readable. Not public API.
  *
  * <p>Vectors are loaded from the buffer in one of two ways, chosen once: on JDK 17 and 18 with
  * {@code FloatVector.fromByteBuffer} and {@code intoByteBuffer}, which JDK 19 removed; on JDK 22 and
@@ -103,6 +109,17 @@ public final class SimdBufferKernels implements BufferKernels {
         return "simd";
     }
 
+    /**
+     * The first index at or after {@code from} (and not after {@code to}) where a vector loop over
+     * {@code [from, to)} starts: the next multiple of {@code L}. A tensor's memory is aligned at its
+     * start (libtorch aligns its CPU allocations to 64 bytes), so from there each vector load and
+     * store covers one aligned run rather than two cache lines, as {@code SimdKernels} starts where
+     * a heap array's elements are aligned. The elements before it are done by the scalar kernels.
+     */
+    private static int vectorStart(int from, int to) {
+        return Math.min(to, from + Math.floorMod(-from, L));
+    }
+
     /** The memory to load from: the buffer itself, or a memory segment over it. */
     private static Object memory(ByteBuffer b) {
         if (!SEGMENTS) {
@@ -144,30 +161,15 @@ public final class SimdBufferKernels implements BufferKernels {
             return scalar.sumOfSquares(b, from, to);
         }
         Object m = memory(b);
-        DoubleVector d0 = DoubleVector.zero(D), d1 = DoubleVector.zero(D);
-        int i = from;
+        int i = vectorStart(from, to);
+        double total = scalar.sumOfSquares(b, from, i);
         while (to - i >= BLOCK) {
-            int end = i + BLOCK;
-            FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
-                    s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-            for (int j = i; j < end; j += 4 * L) {
-                FloatVector v0 = load(m, j);
-                FloatVector v1 = load(m, j + L);
-                FloatVector v2 = load(m, j + 2 * L);
-                FloatVector v3 = load(m, j + 3 * L);
-                s0 = v0.fma(v0, s0);
-                s1 = v1.fma(v1, s1);
-                s2 = v2.fma(v2, s2);
-                s3 = v3.fma(v3, s3);
+            double block = blockSumOfSquares(m, i);
+            if (Double.isNaN(block)) {
+                return block;
             }
-            FloatVector s = s0.add(s1).add(s2.add(s3));
-            d0 = d0.add(s.convertShape(VectorOperators.F2D, D, 0));
-            d1 = d1.add(s.convertShape(VectorOperators.F2D, D, 1));
-            i = end;
-        }
-        double total = d0.add(d1).reduceLanes(VectorOperators.ADD);
-        if (Double.isNaN(total)) {
-            return total;
+            total += block;
+            i += BLOCK;
         }
         total += scalar.sumOfSquares(b, i, to);
         if (!(total <= Double.MAX_VALUE && total >= (to - from) * TINY_PER_ELEMENT)) {
@@ -177,6 +179,25 @@ public final class SimdBufferKernels implements BufferKernels {
         return total;
     }
 
+    /** One block's squares, as {@code SimdKernels.blockSumOfSquares} sums them. */
+    private static double blockSumOfSquares(Object m, int i) {
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
+                s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+        for (int j = i; j < i + BLOCK; j += 4 * L) {
+            FloatVector v0 = load(m, j);
+            FloatVector v1 = load(m, j + L);
+            FloatVector v2 = load(m, j + 2 * L);
+            FloatVector v3 = load(m, j + 3 * L);
+            s0 = v0.fma(v0, s0);
+            s1 = v1.fma(v1, s1);
+            s2 = v2.fma(v2, s2);
+            s3 = v3.fma(v3, s3);
+        }
+        FloatVector s = s0.add(s1).add(s2.add(s3));
+        return ((DoubleVector) s.convertShape(VectorOperators.F2D, D, 0))
+                .add(s.convertShape(VectorOperators.F2D, D, 1)).reduceLanes(VectorOperators.ADD);
+    }
+
     @Override
     public double sumOfAbs(ByteBuffer b, int from, int to) {
         if (b.order() != NATIVE) {
@@ -184,7 +205,8 @@ public final class SimdBufferKernels implements BufferKernels {
         }
         Object m = memory(b);
         DoubleVector d0 = DoubleVector.zero(D), d1 = DoubleVector.zero(D);
-        int i = from;
+        int head = vectorStart(from, to);
+        int i = head;
         while (to - i >= BLOCK) {
             int end = i + BLOCK;
             FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
@@ -200,7 +222,7 @@ public final class SimdBufferKernels implements BufferKernels {
             d1 = d1.add(s.convertShape(VectorOperators.F2D, D, 1));
             i = end;
         }
-        double total = d0.add(d1).reduceLanes(VectorOperators.ADD);
+        double total = scalar.sumOfAbs(b, from, head) + d0.add(d1).reduceLanes(VectorOperators.ADD);
         if (Double.isNaN(total)) {
             return total;
         }
@@ -215,8 +237,12 @@ public final class SimdBufferKernels implements BufferKernels {
             return scalar.maxAbs(b, from, to);
         }
         Object m = memory(b);
-        int i = from;
-        int bound = from + F.loopBound(to - from);
+        int i = vectorStart(from, to);
+        double head = scalar.maxAbs(b, from, i);
+        if (Double.isNaN(head)) {
+            return head;
+        }
+        int bound = i + F.loopBound(to - i);
         FloatVector m0 = FloatVector.zero(F), m1 = FloatVector.zero(F);
         for (; i + L < bound; i += 2 * L) {
             m0 = m0.max(load(m, i).abs());
@@ -226,7 +252,7 @@ public final class SimdBufferKernels implements BufferKernels {
             m0 = m0.max(load(m, i).abs());
         }
         // lanewise MAX follows Math.max, so a NaN lane stays NaN through the reduction
-        double max = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        double max = Math.max(head, m0.max(m1).reduceLanes(VectorOperators.MAX));
         if (Double.isNaN(max)) {
             return max;
         }
@@ -241,8 +267,9 @@ public final class SimdBufferKernels implements BufferKernels {
             return;
         }
         Object m = memory(b);
-        int i = from;
-        int bound = from + F.loopBound(to - from);
+        int i = vectorStart(from, to);
+        scalar.scale(b, from, i, factor);
+        int bound = i + F.loopBound(to - i);
         for (; i < bound; i += L) {
             store(load(m, i).mul(factor), m, i);
         }
