@@ -547,14 +547,15 @@ public final class BenchMain implements Callable<Integer> {
         for (int t : threads) {
             list.append(list.length() == 0 ? "" : ",").append(t);
         }
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd", "-cp",
+        List<String> command = concat(forkJvm(), "-Dgradclip.kernels=simd", "-cp",
                 System.getProperty("java.class.path"), TorchPairedMain.class.getName(), String.valueOf(floats),
                 String.valueOf(tensors), String.valueOf(rounds), list.toString(), python);
         // unlike the other forks, its standard error is kept: the peer's tracebacks end up there
         Path log = Files.createTempFile("gradclip-torch", ".log");
         try {
-            Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
+            builder.environment().put(HUGE_PAGES_ENV, "1");
+            Process process = builder.start();
             process.getOutputStream().close();
             String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             int code = process.waitFor();
@@ -577,9 +578,8 @@ public final class BenchMain implements Callable<Integer> {
     /** gradclip-djl against PyTorch's {@code clip_grad_norm_} in a fork ({@link DjlTorchPairedMain}). */
     private static TorchPairedMain.Parsed djlTorchPaired(int floats, int tensors, int rounds, String python)
             throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd",
-                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1"));
+        List<String> command = concat(forkJvm(), "-Dgradclip.kernels=simd",
+                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1");
         if (Runtime.version().feature() >= 22) {
             command.add("--enable-native-access=ALL-UNNAMED");
         }
@@ -630,9 +630,7 @@ public final class BenchMain implements Callable<Integer> {
     }
 
     private static DjlPaired djlPaired(int floats, int tensors, int rounds, Integer threads) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g",
-                "-Dai.djl.offline=true"));
+        List<String> command = concat(forkJvm(), "-Dai.djl.offline=true");
         if (threads != null) {
             command.add("-Dai.djl.pytorch.num_threads=" + threads);
             command.add("-Dai.djl.pytorch.num_interop_threads=1");
@@ -697,9 +695,8 @@ public final class BenchMain implements Callable<Integer> {
             }
             output = buffer.toString(java.nio.charset.StandardCharsets.UTF_8);
         } else {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd",
-                    "-cp", System.getProperty("java.class.path"), FusedStepMain.class.getName()));
+            List<String> command = concat(forkJvm(), "-Dgradclip.kernels=simd",
+                    "-cp", System.getProperty("java.class.path"), FusedStepMain.class.getName());
             command.addAll(List.of(args));
             output = fork(command);
         }
@@ -834,16 +831,48 @@ public final class BenchMain implements Callable<Integer> {
             }
             return parsePaired(floats, tensors, buffer.toString(java.nio.charset.StandardCharsets.UTF_8));
         }
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g", "-Dgradclip.kernels=simd", "-cp",
+        List<String> command = concat(forkJvm(), "-Dgradclip.kernels=simd", "-cp",
                 System.getProperty("java.class.path"), PairedMain.class.getName(), String.valueOf(floats),
-                String.valueOf(tensors), String.valueOf(rounds)));
+                String.valueOf(tensors), String.valueOf(rounds));
         return parsePaired(floats, tensors, fork(command));
+    }
+
+    /**
+     * The start of every forked JVM's command line: this JVM's {@code java}, the vector module, a
+     * fixed 2 GiB heap, and on Linux {@code -XX:+UseTransparentHugePages}, so that the heap (and with
+     * it every gradient array over half a G1 region) lies on 2 MiB pages where the kernel allows it
+     * ({@code madvise} or {@code always} in {@code /sys/kernel/mm/transparent_hugepage/enabled};
+     * with {@code never} the JVM warns once and runs on 4 KiB pages). Memory-bound loops over
+     * arrays of many MiB then pay no TLB miss every 4 KiB; the PyTorch peer and libtorch in the DJL
+     * forks get the same ({@link #HUGE_PAGES_ENV}).
+     */
+    static List<String> forkJvm() {
+        List<String> jvm = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules=jdk.incubator.vector", "-Xms2g", "-Xmx2g"));
+        if (System.getProperty("os.name", "").startsWith("Linux")) {
+            jvm.add("-XX:+UseTransparentHugePages");
+        }
+        return jvm;
+    }
+
+    /**
+     * The environment variable with which libtorch (the PyTorch peer, and DJL's engine in the forks)
+     * asks for transparent huge pages for its CPU tensors, as the forked JVMs do for their heap.
+     */
+    static final String HUGE_PAGES_ENV = "THP_MEM_ALLOC_ENABLE";
+
+    /** @return a new, mutable list of {@code head} and then {@code tail} */
+    private static List<String> concat(List<String> head, String... tail) {
+        List<String> out = new ArrayList<>(head);
+        out.addAll(List.of(tail));
+        return out;
     }
 
     /** Runs a forked JVM to its end and returns its standard output. */
     private static String fork(List<String> command) throws IOException {
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+        builder.environment().put(HUGE_PAGES_ENV, "1");
+        Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         try {
             int code = process.waitFor();

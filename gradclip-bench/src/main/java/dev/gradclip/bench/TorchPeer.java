@@ -64,8 +64,10 @@ final class TorchPeer implements AutoCloseable {
      */
     static TorchPeer start(String python) throws IOException {
         Path script = script();
-        Process p = new ProcessBuilder(python, "-u", script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        ProcessBuilder builder = new ProcessBuilder(python, "-u", script.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        builder.environment().put(BenchMain.HUGE_PAGES_ENV, "1"); // as the forked JVMs' heaps
+        Process p = builder.start();
         try {
             return new TorchPeer(p.getInputStream(), p.getOutputStream(), p);
         } catch (IOException | RuntimeException e) {
