@@ -22,6 +22,7 @@ import ai.djl.util.Pair;
 import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
 import dev.gradclip.Clippers;
+import dev.gradclip.NonFinitePolicy;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -208,6 +210,43 @@ class GradientScaleFoldingTest {
             for (int i = 0; i < w.length; i++) {
                 assertThat(w[i]).as("first weight, element %d, moved", i).isNotEqualTo(w0[i]);
             }
+        }
+    }
+
+    /** A NaN at step 2: zeroed then scaled under ZERO, the step skipped under SKIP, on both paths alike. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = NonFinitePolicy.class, names = {"ZERO", "SKIP"})
+    void aNonFiniteGradientIsHandledAsInPlace(NonFinitePolicy policy) {
+        String optimizerName = "rmsprop centered momentum decay rescale clamp";
+        int[] step = {0, 0};
+        try (NDManager m = NDManager.newBaseManager(); Model a = Model.newInstance("folded");
+                Model b = Model.newInstance("in-place");
+                Trainer ta = trainer(a, OPTIMIZERS.get(optimizerName).get());
+                Trainer tb = trainer(b, OPTIMIZERS.get(optimizerName).get())) {
+            ClippedTrainer folded = ClippedTrainer.builder().setTrainer(ta)
+                    .setClipper(Clippers.globalNorm(1.0).withNonFinitePolicy(policy))
+                    .optBeforeClip(g -> poison(g, step[0]++)).build();
+            ClippedTrainer inPlace = ClippedTrainer.builder().setTrainer(tb)
+                    .setClipper(Clippers.globalNorm(1.0).withNonFinitePolicy(policy))
+                    .optBeforeClip(g -> poison(g, step[1]++)).optGradientScaleFolding(false).build();
+            assertThat(folded.isGradientScaleFolding()).isTrue();
+            for (int k = 0; k < STEPS; k++) {
+                NDList[] xy = batch(m, k);
+                StepResult ra = folded.trainBatch(xy[0], xy[1]);
+                StepResult rb = inPlace.trainBatch(xy[0], xy[1]);
+                assertThat(ra).as("step %d", k).isEqualTo(rb);
+                assertThat(ra.report().nonFiniteCount()).isEqualTo(k == 2 ? 1 : 0);
+                assertThat(ra.skipped()).isEqualTo(k == 2 && policy == NonFinitePolicy.SKIP);
+                assertBitForBit(parameters(a), parameters(b), "parameters after step " + k);
+            }
+            assertThat(folded.getClippedSteps()).isPositive();
+            assertThat(DjlTrainingState.save(ta)).isEqualTo(DjlTrainingState.save(tb));
+        }
+    }
+
+    private static void poison(DjlGradients g, int step) {
+        if (step == 2) {
+            g.set(0, 3, Float.NaN);
         }
     }
 
