@@ -63,27 +63,27 @@ import java.util.function.Consumer;
  * and infinite gradients reach the update, as a loop without clipping would.
  *
  * <p><b>Folded scaling.</b> When the trainer's optimizer implements {@link GradientScaleFolding}
- * ({@link DjlNesterov}, {@link DjlRmsProp}), the factor a clipper multiplies a tensor by (the
- * coefficient of global-norm, AutoClip, ZClip, scheduled and spike-guarded clipping, and the
+ * ({@link DjlNesterov}, {@link DjlRmsProp}), the factor {@code k} a clipper multiplies a tensor by
+ * (the coefficient of global-norm, AutoClip, ZClip, scheduled and spike-guarded clipping, and the
  * per-tensor and per-group factors of norm clipping) is not written into the gradient: it is handed
- * to the optimizer, which applies it where it applies its rescale factor {@code r}, so the update
- * uses {@code clamp(r·(k·g), −c, c) + λ·θ}. The multiplication moves from the gradient arrays,
- * rewritten in place, into the update, where the product goes to the update's own temporary (with
- * {@code r = 1}, DJL's default, it takes the place of the rescale multiplication): the gradient
- * arrays are never written, and the work is otherwise the same, one multiplication per element. The
- * parameters, the optimizer's state, the report, the metrics, the counters and the clipper's
- * statistics are bit for bit those of scaling in place and then stepping.
- * The gradient arrays are left unscaled: between {@link #clipGradients()} and the update they hold
+ * to the optimizer, which multiplies by it where it applies its rescale factor {@code r}, so the
+ * update uses {@code clamp(r·(k·g), −c, c) + λ·θ}. The multiplication moves from the gradient arrays
+ * into the update's own temporary (with {@code r = 1}, DJL's default, it takes the place of the
+ * rescale multiplication): one multiplication per element either way, but the gradients are not
+ * rewritten. On one device the parameters, the optimizer's state, the report, the metrics, the
+ * counters and the clipper's statistics are bit for bit those of scaling in place and then stepping;
+ * with gradient copies on several devices the factor multiplies the sum DJL's parameter server hands
+ * the optimizer rather than each copy, equal up to the rounding of that sum.
+ *
+ * <p>What differs is what the gradient arrays hold: between {@link #clipGradients()} and the update,
  * the raw gradients, not the clipped ones (for a global clip, the clipped gradient is
  * {@code report.coefficient()} times them). Anything else a clipper writes (value clamping, AGC's
  * per-unit factors, zeroed non-finite entries under {@code ZERO}, factors outside the normal float
- * range) is written in place before the update as before, any pending factor of the tensor being
- * written first, so the edit sees what it would have seen. With an optimizer that does not fold
+ * range) is written in place before the update, as before, any pending factor of the tensor being
+ * written first so that the edit sees what it would have seen. With an optimizer that does not fold
  * (DJL's native {@code Optimizer.sgd()}, {@code adam()}, {@code adamW()}), or with
  * {@link Builder#optGradientScaleFolding(boolean) optGradientScaleFolding(false)}, the gradients are
- * scaled in place and then {@code trainer.step()} reads them, exactly as without folding. With
- * gradient copies on several devices the factor multiplies the sum DJL's parameter server hands the
- * optimizer, rather than each copy (equal up to the rounding of the sum).
+ * scaled in place and then {@code trainer.step()} reads them, exactly as before folding existed.
  *
  * <p>Do not also add a {@link GradientClipListener} to the same trainer: the gradients would be
  * clipped twice.
@@ -220,7 +220,9 @@ public final class ClippedTrainer {
      * clipper's factors are not written into the gradients but set on the optimizer, replacing those
      * of any earlier clip, and the gradients keep their raw values (except for what the clipper
      * edits element by element); the next update, {@link #update(double, ClipReport)} or a plain
-     * {@code trainer.step()}, applies them, and {@code update} removes them afterwards.
+     * {@code trainer.step()}, applies them. {@code update} removes them afterwards; after a plain
+     * {@code trainer.step()} they stay set until the next {@code clipGradients()} or {@code update},
+     * so a second {@code trainer.step()} without a clip in between would apply them again.
      *
      * <p>{@link GradientClipListener} runs this part alone, {@code EasyTrain} making the update.
      *

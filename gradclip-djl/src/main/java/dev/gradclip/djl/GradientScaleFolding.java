@@ -32,7 +32,10 @@ import java.util.Map;
  * Not thread-safe with respect to updates running at the same time as {@link #setGradientScales}.
  *
  * <p>{@link DjlNesterov} and {@link DjlRmsProp} implement it. DJL's native {@code Sgd}, {@code Adam}
- * and {@code AdamW} do not, and {@link ClippedTrainer} scales their gradients in place as before.
+ * and {@code AdamW} do not, and {@link ClippedTrainer} scales their gradients in place as before:
+ * their update hands the protected {@code rescaleGrad} to the engine's fused kernel, so folding would
+ * mean a subclass that sets {@code rescaleGrad} to {@code r·k} around each {@code super.update} (a
+ * shared field changed per call, and with {@code r ≠ 1} not the update of the gradient scaled first).
  */
 public interface GradientScaleFolding {
 
