@@ -20,10 +20,10 @@ import java.util.Map;
  * update: each element is the float product {@code k·g} the in-place scale writes, then rescaled by
  * {@code r}. Where {@code r = 1} (DJL's default) {@code k} takes the place of the rescale
  * multiplication: one pass over the gradient into a new array, instead of the in-place scale's pass
- * over the gradient itself; where {@code r ≠ 1} the new array is multiplied by
- * {@code k} and then by {@code r}, as scaling first and then rescaling does ({@code r·k} rounded
- * once would change each prepared element by a rounding, and weights drift by several units in the
- * last place within a few steps). The gradient array given to the update is never modified.
+ * over the gradient itself; where {@code r ≠ 1} the gradient is multiplied by {@code k} into a new
+ * array and that by {@code r} in place, as scaling first and then rescaling does ({@code r·k}
+ * rounded once would change each prepared element by a rounding, and weights drift by several units
+ * in the last place within a few steps). The gradient array given to the update is never modified.
  *
  * <p>A factor stays in force for every update of its parameter (one per device copy, as DJL's
  * {@code LocalParameterServer} calls the optimizer once per copy) until the factors are replaced;
