@@ -10,7 +10,12 @@ import ai.djl.training.listener.TrainingListener.BatchData;
 import ai.djl.translate.TranslateException;
 import dev.gradclip.ClipReport;
 import dev.gradclip.Clipper;
+import dev.gradclip.djl.internal.TrainerParameters;
+import dev.gradclip.internal.DeferredScaling;
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -57,6 +62,29 @@ import java.util.function.Consumer;
  * and reports but never clips; with {@link dev.gradclip.NonFinitePolicy#PROPAGATE} it also lets NaN
  * and infinite gradients reach the update, as a loop without clipping would.
  *
+ * <p><b>Folded scaling.</b> When the trainer's optimizer implements {@link GradientScaleFolding}
+ * ({@link DjlNesterov}, {@link DjlRmsProp}), the factor {@code k} a clipper multiplies a tensor by
+ * (the coefficient of global-norm, AutoClip, ZClip, scheduled and spike-guarded clipping, and the
+ * per-tensor and per-group factors of norm clipping) is not written into the gradient: it is handed
+ * to the optimizer, which multiplies by it where it applies its rescale factor {@code r}, so the
+ * update uses {@code clamp(r·(k·g), −c, c) + λ·θ}. The multiplication moves from the gradient arrays
+ * into the update's own temporary (with {@code r = 1}, DJL's default, it takes the place of the
+ * rescale multiplication): one multiplication per element either way, but the gradients are not
+ * rewritten. On one device the parameters, the optimizer's state, the report, the metrics, the
+ * counters and the clipper's statistics are bit for bit those of scaling in place and then stepping;
+ * with gradient copies on several devices the factor multiplies the sum DJL's parameter server hands
+ * the optimizer rather than each copy, equal up to the rounding of that sum.
+ *
+ * <p>What differs is what the gradient arrays hold: between {@link #clipGradients()} and the update,
+ * the raw gradients, not the clipped ones (for a global clip, the clipped gradient is
+ * {@code report.coefficient()} times them). Anything else a clipper writes (value clamping, AGC's
+ * per-unit factors, zeroed non-finite entries under {@code ZERO}, factors outside the normal float
+ * range) is written in place before the update, as before, any pending factor of the tensor being
+ * written first so that the edit sees what it would have seen. With an optimizer that does not fold
+ * (DJL's native {@code Optimizer.sgd()}, {@code adam()}, {@code adamW()}), or with
+ * {@link Builder#optGradientScaleFolding(boolean) optGradientScaleFolding(false)}, the gradients are
+ * scaled in place and then {@code trainer.step()} reads them, exactly as before folding existed.
+ *
  * <p>Do not also add a {@link GradientClipListener} to the same trainer: the gradients would be
  * clipped twice.
  */
@@ -67,6 +95,12 @@ public final class ClippedTrainer {
     private final String metricsPrefix;
     private final Consumer<ClipReport> reportConsumer;
     private final Consumer<DjlGradients> beforeClip;
+    private final boolean folding;
+    /** The optimizer the factors are folded into, once looked up; null when the scaling is in place. */
+    private GradientScaleFolding foldingOptimizer;
+    private boolean optimizerLookedUp;
+    /** Per tensor of {@link #gradients()}, the DJL id of its parameter (the optimizer's key). */
+    private String[] parameterIds;
     private long step;
     private long skippedSteps;
     private long clippedSteps;
@@ -79,6 +113,7 @@ public final class ClippedTrainer {
         this.metricsPrefix = b.metricsPrefix;
         this.reportConsumer = b.reportConsumer;
         this.beforeClip = b.beforeClip;
+        this.folding = b.folding;
     }
 
     /** @return a builder; {@link Builder#setTrainer} and {@link Builder#setClipper} are required */
@@ -181,6 +216,14 @@ public final class ClippedTrainer {
      * inside an update, so a skipped step must clear them or they would add into the next step's.
      * The view is closed afterwards, whatever happens.
      *
+     * <p>When the scaling is folded ({@link #isGradientScaleFolding()}, see the class comment), the
+     * clipper's factors are not written into the gradients but set on the optimizer, replacing those
+     * of any earlier clip, and the gradients keep their raw values (except for what the clipper
+     * edits element by element); the next update, {@link #update(double, ClipReport)} or a plain
+     * {@code trainer.step()}, applies them. {@code update} removes them afterwards; after a plain
+     * {@code trainer.step()} they stay set until the next {@code clipGradients()} or {@code update},
+     * so a second {@code trainer.step()} without a clip in between would apply them again.
+     *
      * <p>{@link GradientClipListener} runs this part alone, {@code EasyTrain} making the update.
      *
      * @return the clipper's report; when it says skip, {@link #update(double, ClipReport)} makes no
@@ -191,13 +234,30 @@ public final class ClippedTrainer {
     public ClipReport clipGradients() {
         ClipReport report;
         DjlGradients g = gradients();
+        GradientScaleFolding target = foldingOptimizer();
+        DeferredScaling deferred = null;
         try {
+            if (target != null) {
+                // factors of an earlier clip never reach this step's update
+                target.setGradientScales(Map.of());
+                deferred = new DeferredScaling(g);
+            }
             if (beforeClip != null) {
                 beforeClip.accept(g);
             }
-            report = clipper.clip(g);
+            try {
+                report = clipper.clip(deferred == null ? g : deferred);
+            } catch (RuntimeException | Error e) {
+                // leave the gradients as clipping in place would have (clippers throw before scaling)
+                if (deferred != null) {
+                    deferred.applyPending();
+                }
+                throw e;
+            }
             if (report.skipped()) {
                 g.zeroGradients();
+            } else if (deferred != null) {
+                target.setGradientScales(scalesById(deferred.pendingFactors()));
             }
         } finally {
             g.close();
@@ -219,7 +279,9 @@ public final class ClippedTrainer {
     /**
      * The last part of a step: {@code trainer.step()}, unless the report says skip; then no update is
      * made, and the parameters, the optimizer's state and its update counter stay exactly as they
-     * were (the gradients were cleared by {@link #clipGradients()}).
+     * were (the gradients were cleared by {@link #clipGradients()}). When the scaling is folded, the
+     * update applies the factors {@link #clipGradients()} set on the optimizer, which are removed
+     * afterwards, whether the update returns or throws.
      *
      * @param loss   the loss {@link #forwardBackward} returned
      * @param report the report {@link #clipGradients()} returned
@@ -229,9 +291,70 @@ public final class ClippedTrainer {
     public StepResult update(double loss, ClipReport report) {
         boolean skip = Objects.requireNonNull(report, "report").skipped();
         if (!skip) {
-            trainer.step();
+            try {
+                trainer.step();
+            } finally {
+                if (foldingOptimizer != null) {
+                    foldingOptimizer.setGradientScales(Map.of());
+                }
+            }
         }
         return new StepResult(step++, loss, report, skip);
+    }
+
+    /**
+     * Whether this loop folds the clipper's scaling into the optimizer's update (see the class
+     * comment): folding is on ({@link Builder#optGradientScaleFolding(boolean)}, the default) and the
+     * trainer's optimizer implements {@link GradientScaleFolding}.
+     *
+     * @return {@code true} when scaling factors go to the optimizer, {@code false} when the gradients
+     *         are scaled in place
+     */
+    public boolean isGradientScaleFolding() {
+        return foldingOptimizer() != null;
+    }
+
+    /**
+     * The optimizer to fold into, looked up once: null when folding is off, the optimizer does not
+     * fold, or DJL's private fields cannot be read (then the scaling is written in place, as before).
+     */
+    private GradientScaleFolding foldingOptimizer() {
+        if (folding && !optimizerLookedUp) {
+            optimizerLookedUp = true;
+            ai.djl.training.optimizer.Optimizer optimizer;
+            try {
+                optimizer = TrainerParameters.optimizer(trainer);
+            } catch (IllegalStateException e) {
+                optimizer = null;
+            }
+            if (optimizer instanceof GradientScaleFolding f) {
+                List<TrainerParameters.Named> params = TrainerParameters.trainable(trainer.getModel().getBlock());
+                DjlGradients g = gradients();
+                // the view lists the block's trainable parameters in this order (DjlGradients.of)
+                if (params.size() == g.tensorCount()) {
+                    parameterIds = new String[params.size()];
+                    for (int t = 0; t < parameterIds.length; t++) {
+                        parameterIds[t] = params.get(t).parameter().getId();
+                    }
+                    foldingOptimizer = f;
+                }
+            }
+        }
+        return foldingOptimizer;
+    }
+
+    /** The pending factors of {@link DeferredScaling#pendingFactors()} keyed by parameter id, 1s left out. */
+    private Map<String, Float> scalesById(float[] factors) {
+        if (factors == null) {
+            return Map.of();
+        }
+        Map<String, Float> out = new HashMap<>();
+        for (int t = 0; t < factors.length; t++) {
+            if (factors[t] != 1f) {
+                out.put(parameterIds[t], factors[t]);
+            }
+        }
+        return out;
     }
 
     /**
@@ -312,6 +435,7 @@ public final class ClippedTrainer {
         private String metricsPrefix = ClipMetrics.DEFAULT_PREFIX;
         private Consumer<ClipReport> reportConsumer;
         private Consumer<DjlGradients> beforeClip;
+        private boolean folding = true;
 
         private Builder() {
         }
@@ -361,6 +485,22 @@ public final class ClippedTrainer {
          */
         public Builder optBeforeClip(Consumer<DjlGradients> hook) {
             this.beforeClip = hook;
+            return this;
+        }
+
+        /**
+         * Whether the clipper's scaling may be folded into the optimizer's update (default
+         * {@code true}; see the class comment). Folding happens only when the trainer's optimizer
+         * implements {@link GradientScaleFolding}; with any other optimizer this setting changes
+         * nothing.
+         *
+         * @param folding {@code true} to hand a clipper's per-tensor factors to the optimizer, leaving
+         *                the gradient arrays unscaled; {@code false} to scale the gradients in place
+         *                and then step, as with an optimizer that does not fold
+         * @return this builder
+         */
+        public Builder optGradientScaleFolding(boolean folding) {
+            this.folding = folding;
             return this;
         }
 

@@ -27,6 +27,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * set to zero, as DJL's native updates do. An optimizer trusts its gradients: NaN or infinite
  * gradients reach the weights, so clip them first (see {@link ClippedTrainer}).
  *
+ * <p>Folded clipping ({@link GradientScaleFolding}): with a clip factor {@code k} set for the
+ * parameter, {@code g ← clamp(r·(k·g), −c, c) + λ·θ}, bit for bit the update of the gradient scaled
+ * by {@code k} in place first, without writing the gradient ({@link ClippedTrainer} sets the
+ * factors): {@code k} multiplies the gradient where the rescale factor {@code r} would (with
+ * {@code r = 1}, the default, in its place), before the clamp and the weight decay.
+ *
  * <p>State: one momentum buffer per parameter and device, created by the weight's manager at the
  * first update (as DJL's {@code Sgd} keeps its momentum). {@link DjlTrainingState} saves and restores
  * it. The update must run outside a gradient collector, as {@code Trainer.step()} does.
@@ -36,11 +42,13 @@ import java.util.concurrent.ConcurrentHashMap;
  *         .setMomentum(0.9f).build();
  * }</pre>
  */
-public final class DjlNesterov extends Optimizer {
+public final class DjlNesterov extends Optimizer implements GradientScaleFolding {
 
     private final ParameterTracker learningRateTracker;
     private final float momentum;
     private final Map<String, Map<Device, NDArray>> momentumBuffers = new ConcurrentHashMap<>();
+    /** The clip factors of the step in progress, not state (so transient: DjlTrainingState skips it). */
+    private transient volatile Map<String, Float> gradientScales = Map.of();
 
     private DjlNesterov(Builder builder) {
         super(builder);
@@ -81,12 +89,30 @@ public final class DjlNesterov extends Optimizer {
         float lr = UpdateSupport.learningRate(learningRateTracker, parameterId, updateCount(parameterId));
         NDArray buffer = withDefaultState(momentumBuffers, parameterId, weight.getDevice(), k -> weight.zerosLike());
         try (NDManager scope = NDManager.subManagerOf(weight)) {
-            NDArray g = UpdateSupport.effectiveGradient(scope, weight, grad, rescaleGrad, clipGrad, getWeightDecay());
+            NDArray g = UpdateSupport.effectiveGradient(scope, weight, grad, rescaleGrad,
+                    getGradientScale(parameterId), clipGrad, getWeightDecay());
             buffer.muli(momentum).addi(g);
             NDArray step = UpdateSupport.scoped(scope, buffer.mul(momentum)).addi(g).muli(lr);
             weight.subi(step);
         }
         UpdateSupport.zeroGradientOf(weight);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: the update's prepared gradient is {@code clamp(r·(k·g), −c, c) + λ·θ} (see the class
+     * comment), {@code k·g} being the float product an in-place scale writes; the gradient array is
+     * not modified.
+     */
+    @Override
+    public void setGradientScales(Map<String, Float> scales) {
+        gradientScales = UpdateSupport.gradientScales(scales);
+    }
+
+    @Override
+    public float getGradientScale(String parameterId) {
+        return gradientScales.getOrDefault(parameterId, 1f);
     }
 
     /**

@@ -30,6 +30,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * would produce NaN; otherwise the update equals gradclip-core's {@code Optimizers.rmsProp(η)} with
  * the same settings.
  *
+ * <p>Folded clipping ({@link GradientScaleFolding}): with a clip factor {@code k} set for the
+ * parameter, {@code g ← clamp(r·(k·g), −c, c) + λ·θ}, bit for bit the update of the gradient scaled
+ * by {@code k} in place first, without writing the gradient ({@link ClippedTrainer} sets the
+ * factors): {@code k} multiplies the gradient where the rescale factor {@code r} would (with
+ * {@code r = 1}, the default, in its place), before the clamp and the weight decay.
+ *
  * <p>References: Hinton, Srivastava and Swersky, "Neural Networks for Machine Learning", lecture 6e
  * (2012); centered form: Graves, "Generating Sequences With Recurrent Neural Networks",
  * arXiv:1308.0850.
@@ -46,7 +52,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *         .optCentered(true).optMomentum(0.9f).build();
  * }</pre>
  */
-public final class DjlRmsProp extends Optimizer {
+public final class DjlRmsProp extends Optimizer implements GradientScaleFolding {
 
     /** PyTorch's default learning rate for RMSprop. */
     public static final float DEFAULT_LEARNING_RATE = 1e-2f;
@@ -63,6 +69,8 @@ public final class DjlRmsProp extends Optimizer {
     private final Map<String, Map<Device, NDArray>> squareAverages = new ConcurrentHashMap<>();
     private final Map<String, Map<Device, NDArray>> gradientAverages = new ConcurrentHashMap<>();
     private final Map<String, Map<Device, NDArray>> momentumBuffers = new ConcurrentHashMap<>();
+    /** The clip factors of the step in progress, not state (so transient: DjlTrainingState skips it). */
+    private transient volatile Map<String, Float> gradientScales = Map.of();
 
     private DjlRmsProp(Builder builder) {
         super(builder);
@@ -117,7 +125,8 @@ public final class DjlRmsProp extends Optimizer {
         Device device = weight.getDevice();
         NDArray v = withDefaultState(squareAverages, parameterId, device, k -> weight.zerosLike());
         try (NDManager scope = NDManager.subManagerOf(weight)) {
-            NDArray g = UpdateSupport.effectiveGradient(scope, weight, grad, rescaleGrad, clipGrad, getWeightDecay());
+            NDArray g = UpdateSupport.effectiveGradient(scope, weight, grad, rescaleGrad,
+                    getGradientScale(parameterId), clipGrad, getWeightDecay());
             float keep = 1f - alpha;
             v.muli(alpha).addi(UpdateSupport.scoped(scope, g.square()).muli(keep));
             NDArray denominator;
@@ -140,6 +149,23 @@ public final class DjlRmsProp extends Optimizer {
             }
         }
         UpdateSupport.zeroGradientOf(weight);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: the update's prepared gradient is {@code clamp(r·(k·g), −c, c) + λ·θ} (see the class
+     * comment), {@code k·g} being the float product an in-place scale writes; the gradient array is
+     * not modified.
+     */
+    @Override
+    public void setGradientScales(Map<String, Float> scales) {
+        gradientScales = UpdateSupport.gradientScales(scales);
+    }
+
+    @Override
+    public float getGradientScale(String parameterId) {
+        return gradientScales.getOrDefault(parameterId, 1f);
     }
 
     /**

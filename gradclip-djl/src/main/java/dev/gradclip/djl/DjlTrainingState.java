@@ -36,6 +36,8 @@ import java.util.Objects;
  * optimizer field of the kinds DJL's optimizers use is handled ({@code Map<String, Map<Device,
  * NDArray>>} state, {@code Map<String, Integer>} counts, {@code int} counters); an optimizer with a
  * field of another mutable kind is refused with a message rather than restored incompletely.
+ * Transient fields are not state and are skipped (the clip factors a {@link GradientScaleFolding}
+ * optimizer holds for the step in progress).
  *
  * <p>Parameters are written into the existing arrays ({@link NDArray#set(float[])}), so the trainer's
  * parameter store keeps seeing them. One device only: a trainer with several devices is refused.
@@ -317,7 +319,8 @@ public final class DjlTrainingState {
             List<Field> own = new ArrayList<>(List.of(c.getDeclaredFields()));
             own.sort(java.util.Comparator.comparing(Field::getName));
             for (Field f : own) {
-                if (Modifier.isStatic(f.getModifiers()) || f.isSynthetic()) {
+                // a transient field holds no state of the run (GradientScaleFolding's factors of the step)
+                if (Modifier.isStatic(f.getModifiers()) || Modifier.isTransient(f.getModifiers()) || f.isSynthetic()) {
                     continue;
                 }
                 Class<?> t = f.getType();

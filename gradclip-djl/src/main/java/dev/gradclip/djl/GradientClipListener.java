@@ -38,6 +38,11 @@ import java.util.function.Consumer;
  * step. When a report says skip, this listener sets the gradients to zero: SGD without weight decay
  * then leaves the parameters unchanged, but the optimizer still counts the update and adaptive
  * optimizers (Adam, momentum) still move their state. Use {@link ClippedTrainer} to skip truly.
+ *
+ * <p>The clipper's scaling is always written into the gradients here, never folded into the
+ * optimizer's update ({@link GradientScaleFolding}): the listener does not make the update, so it
+ * could not remove factors handed to the optimizer once {@code EasyTrain}'s step is done. Use
+ * {@link ClippedTrainer} to fold.
  */
 public final class GradientClipListener extends TrainingListenerAdapter {
 
@@ -98,9 +103,12 @@ public final class GradientClipListener extends TrainingListenerAdapter {
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
         if (loopOf != trainer) {
             // the clipping part of ClippedTrainer's step, built once per trainer (its view over the
-            // parameters is reused, closed after each batch); EasyTrain makes the update
+            // parameters is reused, closed after each batch); EasyTrain makes the update, so the
+            // scaling is written in place: factors folded into the optimizer could not be removed
+            // after EasyTrain's step
             loop = ClippedTrainer.builder().setTrainer(trainer).setClipper(clipper)
-                    .optMetricsPrefix(metricsPrefix).optReportConsumer(reportConsumer).build();
+                    .optMetricsPrefix(metricsPrefix).optReportConsumer(reportConsumer)
+                    .optGradientScaleFolding(false).build();
             loopOf = trainer;
         }
         ClipReport report = loop.clipGradients();

@@ -17,7 +17,9 @@
  *   <li>{@link dev.gradclip.djl.DjlNesterov} and {@link dev.gradclip.djl.DjlRmsProp}: PyTorch's
  *       Nesterov momentum and RMSprop (plain, centered, with momentum) as DJL optimizers written with
  *       plain NDArray operations, for engines (DJL 0.36's PyTorch engine among them) whose native
- *       {@code Nag} and {@code RmsProp} updates are not implemented;</li>
+ *       {@code Nag} and {@code RmsProp} updates are not implemented; both implement
+ *       {@link dev.gradclip.djl.GradientScaleFolding}, through which {@code ClippedTrainer} folds a
+ *       clipper's scaling into their update instead of writing it into the gradients;</li>
  *   <li>{@link dev.gradclip.djl.DjlTrainingState}: a trainer's parameters and optimizer state, saved
  *       and restored bit for bit.</li>
  * </ul>
