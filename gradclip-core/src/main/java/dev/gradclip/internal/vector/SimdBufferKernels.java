@@ -40,6 +40,7 @@ public final class SimdBufferKernels implements BufferKernels {
     private static final VectorSpecies<Double> D = F.withLanes(double.class);
     private static final int L = F.length();
     private static final int BLOCK = 32 * L;
+    private static final int STEP = 4 * L;
     private static final double TINY_PER_ELEMENT = 0x1p-100;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
@@ -120,6 +121,11 @@ public final class SimdBufferKernels implements BufferKernels {
         return Math.min(to, from + Math.floorMod(-from, L));
     }
 
+    /** The length of the block at {@code i}, as {@code SimdKernels.blockLength}: whole steps of four vectors. */
+    private static int blockLength(int i, int to) {
+        return Math.min(BLOCK, (to - i) & -STEP);
+    }
+
     /** The memory to load from: the buffer itself, or a memory segment over it. */
     private static Object memory(ByteBuffer b) {
         if (!SEGMENTS) {
@@ -163,13 +169,13 @@ public final class SimdBufferKernels implements BufferKernels {
         Object m = memory(b);
         int i = vectorStart(from, to);
         double total = scalar.sumOfSquares(b, from, i);
-        while (to - i >= BLOCK) {
-            double block = blockSumOfSquares(m, i);
+        for (int n = blockLength(i, to); n > 0; n = blockLength(i, to)) {
+            double block = blockSumOfSquares(m, i, i + n);
             if (Double.isNaN(block)) {
                 return block;
             }
             total += block;
-            i += BLOCK;
+            i += n;
         }
         total += scalar.sumOfSquares(b, i, to);
         if (!(total <= Double.MAX_VALUE && total >= (to - from) * TINY_PER_ELEMENT)) {
@@ -180,10 +186,10 @@ public final class SimdBufferKernels implements BufferKernels {
     }
 
     /** One block's squares, as {@code SimdKernels.blockSumOfSquares} sums them. */
-    private static double blockSumOfSquares(Object m, int i) {
+    private static double blockSumOfSquares(Object m, int i, int end) {
         FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
                 s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-        for (int j = i; j < i + BLOCK; j += 4 * L) {
+        for (int j = i; j < end; j += STEP) {
             FloatVector v0 = load(m, j);
             FloatVector v1 = load(m, j + L);
             FloatVector v2 = load(m, j + 2 * L);
@@ -207,8 +213,8 @@ public final class SimdBufferKernels implements BufferKernels {
         DoubleVector d0 = DoubleVector.zero(D), d1 = DoubleVector.zero(D);
         int head = vectorStart(from, to);
         int i = head;
-        while (to - i >= BLOCK) {
-            int end = i + BLOCK;
+        for (int n = blockLength(i, to); n > 0; n = blockLength(i, to)) {
+            int end = i + n;
             FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
                     s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
             for (int j = i; j < end; j += 4 * L) {

@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * a double accumulation with a conversion per element does not (it measured about 70% of the
  * streaming read here). So it squares in {@code float} with fused multiply-add (one rounding per
  * element) into four vector accumulators over blocks of {@value #BLOCK_VECTORS} vectors (8 terms
- * per lane), adds the four in {@code float}, widens each block's lanes into {@code double} and adds
+ * per lane; the last block of a range is shorter, a whole number of steps of four vectors, so that
+ * fewer than {@code 4·L} floats are left to the scalar tail), adds the four in {@code float}, widens each block's lanes into {@code double} and adds
  * them to a double total. Every term then meets at most 10 float roundings:
  * the sum is within {@code 10·2^-24 ≈ 6e-7} relative of the exact one (the norm within 3e-7), since
  * all terms are non-negative. Two cases break that bound and are measured again exactly in
@@ -61,6 +62,8 @@ public final class SimdKernels implements FloatKernels {
     /** Vectors per block: 4 accumulators of 8 fused adds each bound the float error. */
     private static final int BLOCK_VECTORS = 32;
     private static final int BLOCK = BLOCK_VECTORS * L;
+    /** The unit of a block's length: one step of the four accumulators. */
+    private static final int STEP = 4 * L;
     /**
      * Mean square per element below which a float sum may have lost bits to underflow: each float
      * rounding is off by at most 2^-150 absolute, negligible against a total this large.
@@ -101,6 +104,16 @@ public final class SimdKernels implements FloatKernels {
         return Math.min(to, from + Math.floorMod(ANCHOR - from, L));
     }
 
+    /**
+     * The length of the block that starts at {@code i}: {@link #BLOCK} floats, or at the end of the
+     * range as many whole steps of {@link #STEP} floats as remain (0 when fewer remain, which the
+     * scalar kernels then finish). So at most {@code STEP - 1} floats of a range take the scalar
+     * path after the vector loop starts, whatever its length.
+     */
+    private static int blockLength(int i, int to) {
+        return Math.min(BLOCK, (to - i) & -STEP);
+    }
+
     /** Creates the kernels; fails with a linkage error when the vector module is not readable. */
     public SimdKernels() {
     }
@@ -114,15 +127,15 @@ public final class SimdKernels implements FloatKernels {
     public double sumOfSquares(float[] a, int from, int to) {
         int i = vectorStart(from, to);
         double total = scalar.sumOfSquares(a, from, i);
-        while (to - i >= BLOCK) {
-            double block = blockSumOfSquares(a, i);
+        for (int n = blockLength(i, to); n > 0; n = blockLength(i, to)) {
+            double block = blockSumOfSquares(a, i, i + n);
             if (!Double.isFinite(block)) {
                 // a NaN element, an infinity, or an element whose float square overflowed
-                double max = maxAbs(a, i, i + BLOCK);
+                double max = maxAbs(a, i, i + n);
                 return Double.isNaN(max) ? max : exactSumOfSquares(a, from, to);
             }
             total += block;
-            i += BLOCK;
+            i += n;
         }
         total += scalar.sumOfSquares(a, i, to);
         if (!(total <= Double.MAX_VALUE && total >= (to - from) * TINY_PER_ELEMENT)) {
@@ -145,8 +158,8 @@ public final class SimdKernels implements FloatKernels {
         DoubleVector d0 = DoubleVector.zero(D), d1 = DoubleVector.zero(D);
         int head = vectorStart(from, to);
         int i = head;
-        while (to - i >= BLOCK) {
-            int end = i + BLOCK;
+        for (int n = blockLength(i, to); n > 0; n = blockLength(i, to)) {
+            int end = i + n;
             FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
                     s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
             for (int j = i; j < end; j += 4 * L) {
@@ -274,16 +287,16 @@ public final class SimdKernels implements FloatKernels {
         double after = head.sumOfSquaresAfter();
         // the two block loops are methods of their own, taking the array and returning scalars, so
         // that whether C2 inlines them here or compiles them apart, no vector crosses a call
-        while (to - i >= BLOCK) {
-            double block = blockSumOfSquares(a, i);
+        for (int n = blockLength(i, to); n > 0; n = blockLength(i, to)) {
+            double block = blockSumOfSquares(a, i, i + n);
             if (Double.isFinite(block)) {
                 before += block;
-                after += clampBlock(a, i, limitBits, count);
+                after += clampBlock(a, i, i + n, limitBits, count);
             } else {
-                ClampResult r = scalar.clampInOnePass(a, i, i + BLOCK, limit, zeroNonFinite);
+                ClampResult r = scalar.clampInOnePass(a, i, i + n, limit, zeroNonFinite);
                 odd = odd == null ? r : odd.plus(r);
             }
-            i += BLOCK;
+            i += n;
         }
         // in index order: the head, then the blocks (the finite ones have no non-finite element, so
         // the first after the head's is odd's), then the tail
@@ -301,14 +314,15 @@ public final class SimdKernels implements FloatKernels {
     }
 
     /**
-     * The squares of one block: four float accumulators of 8 fused multiply-adds a lane, added in
+     * The squares of one block, {@code [i, end)} with {@code end - i} a multiple of {@link #STEP} up
+     * to {@link #BLOCK}: four float accumulators of at most 8 fused multiply-adds a lane, added in
      * float, widened and added in double. Not finite when an element is NaN or infinite or a float
      * square or sum overflowed.
      */
-    private static double blockSumOfSquares(float[] a, int i) {
+    private static double blockSumOfSquares(float[] a, int i, int end) {
         FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F),
                 s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-        for (int j = i; j < i + BLOCK; j += 4 * L) {
+        for (int j = i; j < end; j += STEP) {
             FloatVector v0 = FloatVector.fromArray(F, a, j);
             FloatVector v1 = FloatVector.fromArray(F, a, j + L);
             FloatVector v2 = FloatVector.fromArray(F, a, j + 2 * L);
@@ -324,7 +338,7 @@ public final class SimdKernels implements FloatKernels {
     }
 
     /**
-     * Clamps one block of finite floats in place, writing only the pairs of vectors where something
+     * Clamps one block of finite floats, {@code [i, end)} as in {@link #blockSumOfSquares}, in place, writing only the pairs of vectors where something
      * changes; adds the number changed to {@code count[0]}. Two vectors a step, not four: four made
      * the compilation too large for C2 to inline the helpers this method then had (measured: 3x
      * slower). The squares go into two float accumulators of 16 terms a lane: at most 18
@@ -332,11 +346,11 @@ public final class SimdKernels implements FloatKernels {
      *
      * @return the sum of the squares of the clamped block
      */
-    private static double clampBlock(float[] a, int i, int limitBits, long[] count) {
+    private static double clampBlock(float[] a, int i, int end, int limitBits, long[] count) {
         IntVector lim = IntVector.broadcast(I, limitBits);
         IntVector k = IntVector.zero(I);
         FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F);
-        for (int j = i; j < i + BLOCK; j += 2 * L) {
+        for (int j = i; j < end; j += 2 * L) {
             FloatVector v0 = FloatVector.fromArray(F, a, j);
             FloatVector v1 = FloatVector.fromArray(F, a, j + L);
             IntVector x0 = (IntVector) v0.reinterpretAsInts(), x1 = (IntVector) v1.reinterpretAsInts();
