@@ -6,7 +6,9 @@ import dev.gradclip.internal.vector.SimdBufferKernels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -93,6 +95,41 @@ class BufferKernelsContractTest {
                 arrays.scaleInSteps(a, c.from(), c.to(), factor);
                 buffers.scaleInSteps(scaled, from, to, factor);
                 assertThat(bits(scaled, a.length)).as("scale by %s %s", factor, c).isEqualTo(bits(a));
+            }
+        }
+    }
+
+    /**
+     * Every length up to two and a half blocks of the widest SIMD kernels (512 floats on AVX-512), so
+     * every head and tail the blocks can leave, at offsets 0 to 16 (laid out as the heap lays out the
+     * array, as above): the sums equal the array kernels' bit for bit
+     * on values of mixed magnitudes (whose sums round differently in any other order), on tiny ones
+     * (the exact fallback over the whole range) and with a NaN or an infinity in the tail.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("pairs")
+    void sumsEqualTheArrayKernelsForEveryTailLength(BufferKernels buffers, FloatKernels arrays) {
+        Random r = new Random(15);
+        for (int n = 0; n <= 1300; n++) {
+            int off = n % 17;
+            for (int kind = 0; kind < 3; kind++) {
+                float[] a = new float[off + n + FloatKernelsContractTest.PAD];
+                Arrays.fill(a, Float.NaN);
+                for (int i = off; i < off + n; i++) {
+                    double magnitude = kind == 1 ? 1e-25 : Math.pow(10, -3 + 6 * r.nextDouble());
+                    a[i] = (float) (r.nextGaussian() * magnitude);
+                }
+                if (kind == 2 && n > 0) {
+                    a[off + n - 1 - r.nextInt(Math.min(n, 3))] = r.nextBoolean() ? Float.NaN
+                            : Float.NEGATIVE_INFINITY;
+                }
+                ByteBuffer b = direct(a);
+                int from = SHIFT + off;
+                String what = "length " + n + " from " + off + " kind " + kind;
+                assertThat(Double.doubleToLongBits(buffers.sumOfSquares(b, from, from + n))).as("sumOfSquares %s", what)
+                        .isEqualTo(Double.doubleToLongBits(arrays.sumOfSquares(a, off, off + n)));
+                assertThat(Double.doubleToLongBits(buffers.sumOfAbs(b, from, from + n))).as("sumOfAbs %s", what)
+                        .isEqualTo(Double.doubleToLongBits(arrays.sumOfAbs(a, off, off + n)));
             }
         }
     }

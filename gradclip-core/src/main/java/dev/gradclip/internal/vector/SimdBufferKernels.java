@@ -33,6 +33,13 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link BufferKernels#get()} takes the scalar kernels. The byte order is the platform's, a constant
  * that lets the JIT compile each load to one vector move; a buffer in the other order is read and
  * written by the scalar kernels.
+ *
+ * <p>What the blocks leave of a sum (fewer than four vectors: up to 63 floats on AVX-512, and every
+ * float of a range shorter than that, such as a 50-float unit) is added as the scalar reference adds
+ * it, four {@code double} accumulators taking every fourth float, but on the four lanes of one
+ * {@code double} vector ({@link #laneSumOfSquares}, {@link #laneSumOfAbs}), where 256-bit vectors
+ * are native: a float's square is exact in {@code double}, so each lane rounds exactly as its scalar
+ * accumulator, and the lanes are combined in the scalar order.
  */
 public final class SimdBufferKernels implements BufferKernels {
 
@@ -43,6 +50,11 @@ public final class SimdBufferKernels implements BufferKernels {
     private static final int STEP = 4 * L;
     private static final double TINY_PER_ELEMENT = 0x1p-100;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /** Four floats, widened into the four accumulators of the scalar loops. */
+    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
+    private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
+    /** Whether the scalar loops run on {@link #D4}'s lanes: where 256-bit vectors are native. */
+    private static final boolean LANE_LOOPS = F.vectorBitSize() >= 256;
 
     /** {@code MemorySegment.ofBuffer(ByteBuffer)} as {@code (ByteBuffer)Object}, or null before JDK 22. */
     private static final MethodHandle SEGMENT_OF;
@@ -149,6 +161,63 @@ public final class SimdBufferKernels implements BufferKernels {
         }
     }
 
+    /** Four floats from index {@code i}, widened to {@code double} (a constant species, as in {@link #load}). */
+    private static DoubleVector loadWide(Object m, int i) {
+        FloatVector v;
+        if (!SEGMENTS) {
+            v = FloatVector.fromByteBuffer(F4, (ByteBuffer) m, 4 * i, NATIVE);
+        } else {
+            try {
+                v = (FloatVector) LOAD.invokeExact(F4, m, 4L * i, NATIVE);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+        return (DoubleVector) v.convertShape(VectorOperators.F2D, D4, 0);
+    }
+
+    /**
+     * {@link ScalarBufferKernels#sumOfSquares}, bit for bit, with its four accumulators on the lanes
+     * of one {@code double} vector: lane {@code k} adds the squares of floats {@code from + k},
+     * {@code from + k + 4}, … in the scalar loop's order (the square of a float is exact in
+     * {@code double}, so each addition rounds as the scalar one does), the last {@code (to - from) % 4}
+     * go to the first accumulator, and the four are added as {@code (s0 + s1) + (s2 + s3)}.
+     */
+    private double laneSumOfSquares(ByteBuffer b, Object m, int from, int to) {
+        if (!LANE_LOOPS) {
+            return scalar.sumOfSquares(b, from, to);
+        }
+        DoubleVector s = DoubleVector.zero(D4);
+        int i = from;
+        for (; i + 3 < to; i += 4) {
+            DoubleVector x = loadWide(m, i);
+            s = s.add(x.mul(x));
+        }
+        double s0 = s.lane(0);
+        for (; i < to; i++) {
+            double x = b.getFloat(4 * i);
+            s0 += x * x;
+        }
+        return (s0 + s.lane(1)) + (s.lane(2) + s.lane(3));
+    }
+
+    /** {@link ScalarBufferKernels#sumOfAbs}, bit for bit, on vector lanes as {@link #laneSumOfSquares}. */
+    private double laneSumOfAbs(ByteBuffer b, Object m, int from, int to) {
+        if (!LANE_LOOPS) {
+            return scalar.sumOfAbs(b, from, to);
+        }
+        DoubleVector s = DoubleVector.zero(D4);
+        int i = from;
+        for (; i + 3 < to; i += 4) {
+            s = s.add(loadWide(m, i).abs());
+        }
+        double s0 = s.lane(0);
+        for (; i < to; i++) {
+            s0 += Math.abs(b.getFloat(4 * i));
+        }
+        return (s0 + s.lane(1)) + (s.lane(2) + s.lane(3));
+    }
+
     private static void store(FloatVector v, Object m, int i) {
         if (!SEGMENTS) {
             v.intoByteBuffer((ByteBuffer) m, 4 * i, NATIVE);
@@ -168,7 +237,7 @@ public final class SimdBufferKernels implements BufferKernels {
         }
         Object m = memory(b);
         int i = vectorStart(from, to);
-        double total = scalar.sumOfSquares(b, from, i);
+        double total = laneSumOfSquares(b, m, from, i);
         for (int n = blockLength(i, to); n > 0; n = blockLength(i, to)) {
             double block = blockSumOfSquares(m, i, i + n);
             if (Double.isNaN(block)) {
@@ -177,10 +246,10 @@ public final class SimdBufferKernels implements BufferKernels {
             total += block;
             i += n;
         }
-        total += scalar.sumOfSquares(b, i, to);
+        total += laneSumOfSquares(b, m, i, to);
         if (!(total <= Double.MAX_VALUE && total >= (to - from) * TINY_PER_ELEMENT)) {
             // zero, tiny, overflowing or infinite: measured again exactly in double
-            return maxAbs(b, from, to) == 0.0 ? 0.0 : scalar.sumOfSquares(b, from, to);
+            return maxAbs(b, from, to) == 0.0 ? 0.0 : laneSumOfSquares(b, m, from, to);
         }
         return total;
     }
@@ -228,13 +297,13 @@ public final class SimdBufferKernels implements BufferKernels {
             d1 = d1.add(s.convertShape(VectorOperators.F2D, D, 1));
             i = end;
         }
-        double total = scalar.sumOfAbs(b, from, head) + d0.add(d1).reduceLanes(VectorOperators.ADD);
+        double total = laneSumOfAbs(b, m, from, head) + d0.add(d1).reduceLanes(VectorOperators.ADD);
         if (Double.isNaN(total)) {
             return total;
         }
-        total += scalar.sumOfAbs(b, i, to);
+        total += laneSumOfAbs(b, m, i, to);
         // adding magnitudes never underflows, so only overflow needs the exact path
-        return total <= Double.MAX_VALUE ? total : scalar.sumOfAbs(b, from, to);
+        return total <= Double.MAX_VALUE ? total : laneSumOfAbs(b, m, from, to);
     }
 
     @Override
