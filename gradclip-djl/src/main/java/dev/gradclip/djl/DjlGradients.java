@@ -68,10 +68,11 @@ import java.util.Set;
  * session (between {@link #close()} calls) from the array that is still the tensor's gradient, that
  * array not closed and still holding the same native tensor (DJL's {@code intern} replaces it);
  * otherwise it is fetched again, and a gradient array closed by its owner makes the call throw
- * {@link IllegalStateException} rather than read freed memory. A non-contiguous gradient, which DJL
- * exposes only through a contiguous copy, is read through that copy and written with NDArray
- * operations: a view is written only after a probe has shown that a write through it reaches the
- * tensor.
+ * {@link IllegalStateException} rather than read freed memory. The parameter values AGC measures
+ * are viewed under the same rules (one view per session, checked against the parameter's current
+ * array and native tensor at every use). A non-contiguous gradient, which DJL exposes only through a
+ * contiguous copy, is read through that copy and written with NDArray operations: a view is written
+ * only after a probe has shown that a write through it reaches the tensor.
  *
  * <p><b>Memory.</b> Every intermediate NDArray a primitive creates is closed before it returns (the
  * frequent primitives close each one as soon as it is used; the others work in a sub-manager closed
@@ -340,11 +341,9 @@ public final class DjlGradients implements Gradients, AutoCloseable {
             return;
         }
         if (handles.hostRead(tensor)) {
-            NDArray values = parameter ? e.parameterValues() : null;
-            if (values == null || values.getDataType() == DataType.FLOAT32
-                    && HostReads.onHostMemory(values.getDevice(), values)) {
-                HostReads.unitNorms(values == null ? handles.hostView(tensor).bytes()
-                        : HostReads.View.of(values).bytes(), units, size / units, out);
+            HostReads.View view = parameter ? handles.parameterView(tensor) : handles.hostView(tensor);
+            if (view != null) {
+                HostReads.unitNorms(view.bytes(), units, size / units, out);
                 return;
             }
         }

@@ -33,7 +33,11 @@ import java.util.List;
  * closed and still holds the same native tensor (DJL's {@code intern} replaces it); otherwise it is
  * fetched again, and an array closed by its owner makes DJL throw {@link IllegalStateException}
  * rather than be read. {@link #written(int)} drops a tensor's view after an NDArray write, since a
- * non-contiguous gradient is read through a copy that the write would not reach. Not public API.
+ * non-contiguous gradient is read through a copy that the write would not reach. The parameter
+ * values of a host-read tensor (AGC's unit norms read them at every step) get a view of their own
+ * ({@link #parameterView(int)}) under the same rules: fetched at the first read in a session, used
+ * while the tensor's parameter array is the same, open and holding the same native tensor, and
+ * forgotten by {@link #close()}. Not public API.
  */
 public final class GradientHandles implements AutoCloseable {
 
@@ -55,6 +59,8 @@ public final class GradientHandles implements AutoCloseable {
     /** Per tensor: whether its gradient is read in place on the host. */
     private final boolean[] hostRead;
     private final HostReads.View[] hostViews;
+    /** Per tensor: the host view of its parameter values in this session, or null. */
+    private final HostReads.View[] parameterViews;
     private final Session session = new Session();
 
     /**
@@ -101,6 +107,7 @@ public final class GradientHandles implements AutoCloseable {
         this.checked = new boolean[n];
         this.hostRead = new boolean[n];
         this.hostViews = new HostReads.View[n];
+        this.parameterViews = new HostReads.View[n];
         for (int t = 0; t < n; t++) {
             GradientEntry e = this.entries[t];
             long size = e.shape().size();
@@ -150,18 +157,46 @@ public final class GradientHandles implements AutoCloseable {
     }
 
     /**
-     * Marks a tensor's gradient as written with an NDArray operation: its host view is fetched again
-     * at the next read.
+     * The valid host view over a host-read tensor's parameter values, fetched at the first call in a
+     * session and again when the last one is stale (the parameter array replaced, closed, or holding
+     * another native tensor; see the class comment), or null when the values are not {@code float32}
+     * in the PyTorch engine's CPU memory (they are then read with NDArray operations).
+     *
+     * @param tensor a tensor with {@link #hostRead(int)} and parameter values
+     * @return the view, or null
+     * @throws IllegalStateException if the parameter array was closed by its owner
+     */
+    public HostReads.View parameterView(int tensor) {
+        NDArray values = entries[tensor].parameterValues();
+        HostReads.View view = parameterViews[tensor];
+        if (view != null && view.validFor(values)) {
+            return view;
+        }
+        parameterViews[tensor] = null;
+        if (values.getDataType() != DataType.FLOAT32 || !HostReads.onHostMemory(values.getDevice(), values)) {
+            return null;
+        }
+        view = HostReads.View.of(values);
+        parameterViews[tensor] = view;
+        return view;
+    }
+
+    /**
+     * Marks a tensor's gradient as written with an NDArray operation: its host view, and that of its
+     * parameter values, are fetched again at the next read.
      *
      * @param tensor tensor number
      */
     public void written(int tensor) {
         hostViews[tensor] = null;
+        // the parameter values may be the gradient array itself (addGradient(name, group, g, g))
+        parameterViews[tensor] = null;
     }
 
     /**
      * Ends the session: releases its native handles (cached scalars, gradient handles that are not
-     * kept) and forgets every host view; kept handles stay, to be checked at their next use.
+     * kept) and forgets every host view, of gradients and of parameter values; kept handles stay, to
+     * be checked at their next use.
      */
     @Override
     public void close() {
@@ -174,6 +209,7 @@ public final class GradientHandles implements AutoCloseable {
         // a view is never kept across sessions: NDArray.set(Buffer) re-points a tensor's storage
         // under the same native handle, which no check short of a new buffer would see
         Arrays.fill(hostViews, null);
+        Arrays.fill(parameterViews, null);
         Arrays.fill(checked, false);
         Arrays.fill(reduced, false);
     }
