@@ -13,7 +13,7 @@ import dev.gradclip.lab.sequence.RnnInit;
 import dev.gradclip.lab.sequence.RnnWorkload;
 import dev.gradclip.lab.sequence.SequenceTask;
 import java.io.PrintWriter;
-import java.nio.FloatBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -159,8 +159,11 @@ final class TrainingOverhead {
             }
             for (int i = 0; i < CLIP_WARM_UP_CALLS; i++) {
                 for (int t = 0; t < pristine.length; t++) {
+                    // written into the gradient's own memory: set(Buffer) would point the tensor at a
+                    // direct buffer owned by this short-lived handle, freed by the collector while the
+                    // tensor (and the next clip's writes) still use it
                     try (NDArray g = params.get(t).getGradient()) {
-                        g.set(FloatBuffer.wrap(pristine[t]));
+                        g.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer().put(pristine[t]);
                     }
                 }
                 w.clipGradients();
