@@ -36,6 +36,8 @@ public final class GradientSet implements Gradients {
      * parallelism.
      */
     static final int CHUNK = 1 << 16;
+    /** The fewest floats a parallel pass gives a share of its own: 1Mi, 16 chunks (4 MiB). */
+    static final long MIN_FLOATS_PER_SHARE = 1 << 20;
 
     /** One pool per parallelism above 1, shared by every set; its threads are daemons. */
     private static final ConcurrentHashMap<Integer, ForkJoinPool> POOLS = new ConcurrentHashMap<>();
@@ -43,20 +45,25 @@ public final class GradientSet implements Gradients {
     private final Tensor[] tensors;
     private final FloatKernels kernels;
     private final int parallelism;
+    /** The fewest floats worth a share of a pass of their own (see {@link #withParallelism}). */
+    private final long minFloatsPerShare;
     /** Chunk c covers {@code tensors[chunkTensor[c]].grad[chunkFrom[c], chunkTo[c])}. */
     private final int[] chunkTensor;
     private final int[] chunkFrom;
     private final int[] chunkTo;
     /** Tensor t's chunks are {@code firstChunk[t] .. firstChunk[t + 1] - 1}. */
     private final int[] firstChunk;
+    /** Floats in chunks {@code 0 .. c - 1}: {@code floatsBefore[c]}, {@code chunkTensor.length + 1} entries. */
+    private final long[] floatsBefore;
 
     private record Tensor(String name, String group, long[] shape, float[] grad, float[] param, int units) {
     }
 
-    private GradientSet(Tensor[] tensors, int parallelism) {
+    private GradientSet(Tensor[] tensors, int parallelism, long minFloatsPerShare) {
         this.tensors = tensors;
         this.kernels = Kernels.get();
         this.parallelism = parallelism;
+        this.minFloatsPerShare = minFloatsPerShare;
         int count = 0;
         for (Tensor t : tensors) {
             count += (t.grad.length + CHUNK - 1) / CHUNK;
@@ -65,6 +72,7 @@ public final class GradientSet implements Gradients {
         chunkFrom = new int[count];
         chunkTo = new int[count];
         firstChunk = new int[tensors.length + 1];
+        floatsBefore = new long[count + 1];
         int c = 0;
         for (int t = 0; t < tensors.length; t++) {
             firstChunk[t] = c;
@@ -73,6 +81,7 @@ public final class GradientSet implements Gradients {
                 chunkTensor[c] = t;
                 chunkFrom[c] = from;
                 chunkTo[c] = Math.min(n, from + CHUNK);
+                floatsBefore[c + 1] = floatsBefore[c] + (chunkTo[c] - from);
                 c++;
             }
         }
@@ -90,6 +99,12 @@ public final class GradientSet implements Gradients {
      * chunk sums are added in chunk order on the calling thread, so norms, reports and clipped
      * gradients are bit for bit those of {@code threads = 1}, which is what the plain set computes.
      *
+     * <p>A pass gets one share per {@value #MIN_FLOATS_PER_SHARE} floats at most, so that a pass
+     * over fewer than twice that runs on the calling thread alone: handing a share to another thread
+     * costs more than it saves there (measured with {@code gradclip bench --only pytorch} on two
+     * cores: at 1M floats every mode took longer on two threads than on one, the norm over the
+     * threshold 0.25 ms against 0.20 ms).
+     *
      * @param threads the number of threads, at least 1 (e.g.
      *                {@code Runtime.getRuntime().availableProcessors()})
      * @return a set over the same arrays
@@ -99,7 +114,22 @@ public final class GradientSet implements Gradients {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
-        return new GradientSet(tensors, threads);
+        return new GradientSet(tensors, threads, MIN_FLOATS_PER_SHARE);
+    }
+
+    /**
+     * As {@link #withParallelism(int)} with another least share, for tests that split small sets.
+     *
+     * @param threads           the number of threads, at least 1
+     * @param minFloatsPerShare the fewest floats a share gets, at least 1
+     * @return a set over the same arrays
+     */
+    GradientSet withParallelism(int threads, long minFloatsPerShare) {
+        if (threads < 1 || minFloatsPerShare < 1) {
+            throw new IllegalArgumentException("threads and minFloatsPerShare must be at least 1, got " + threads
+                    + " and " + minFloatsPerShare);
+        }
+        return new GradientSet(tensors, threads, minFloatsPerShare);
     }
 
     /** @return the number of threads passes over this set use ({@link #withParallelism}) */
@@ -129,7 +159,8 @@ public final class GradientSet implements Gradients {
      */
     private void forEachChunk(int from, int to, boolean backwards, ChunkWork work) {
         int n = to - from;
-        int shares = Math.min(parallelism, n);
+        long floats = floatsBefore[to] - floatsBefore[from];
+        int shares = (int) Math.min(Math.min(parallelism, n), Math.max(1, floats / minFloatsPerShare));
         if (shares <= 1) {
             run(from, to, backwards, work);
             return;
@@ -576,7 +607,7 @@ public final class GradientSet implements Gradients {
 
         /** @return the set, over the arrays given (not copies) */
         public GradientSet build() {
-            return new GradientSet(tensors.toArray(new Tensor[0]), 1);
+            return new GradientSet(tensors.toArray(new Tensor[0]), 1, MIN_FLOATS_PER_SHARE);
         }
 
         private static String defaultGroup(String name) {

@@ -43,7 +43,7 @@ class GradientSetParallelTest {
 
     static Outcome run(int threads, boolean withBad, Function<GradientSet, ClipReport> clip) {
         float[][] g = data(3, withBad);
-        GradientSet set = GradientSet.of(g).withParallelism(threads);
+        GradientSet set = GradientSet.of(g).withParallelism(threads, 1);
         assertThat(set.parallelism()).isEqualTo(threads);
         return new Outcome(clip.apply(set), g);
     }
@@ -80,6 +80,23 @@ class GradientSetParallelTest {
     }
 
     @Test
+    void theDefaultShareSizeSplitsALargeSetAsTheSmallShares() {
+        // 3Mi floats: three shares of at least MIN_FLOATS_PER_SHARE with the public factory
+        float[][] g = new float[3][(int) GradientSet.MIN_FLOATS_PER_SHARE];
+        Random r = new Random(7);
+        for (float[] t : g) {
+            for (int i = 0; i < t.length; i++) {
+                t[i] = (float) r.nextGaussian();
+            }
+        }
+        float[][] h = ClipperPropertiesTest.deepCopy(g);
+        ClipReport three = Clippers.value(0.5).withNonFinitePolicy(NonFinitePolicy.PROPAGATE)
+                .clip(GradientSet.of(g).withParallelism(3));
+        ClipReport one = Clippers.value(0.5).withNonFinitePolicy(NonFinitePolicy.PROPAGATE).clip(GradientSet.of(h));
+        assertSame(new Outcome(three, g), new Outcome(one, h), "value clip of 3Mi floats on 3 threads");
+    }
+
+    @Test
     void zeroPolicyCountsAndZeroesInParallel() {
         Clipper zero = Clippers.globalNorm(1.0).withNonFinitePolicy(NonFinitePolicy.ZERO);
         Outcome one = run(1, true, zero::clip);
@@ -93,7 +110,7 @@ class GradientSetParallelTest {
     void throwOnManyThreadsLeavesTheGradientsUntouched() {
         float[][] g = data(3, true);
         float[][] before = ClipperPropertiesTest.deepCopy(g);
-        assertThatThrownBy(() -> Clippers.value(0.5).clip(GradientSet.of(g).withParallelism(4)))
+        assertThatThrownBy(() -> Clippers.value(0.5).clip(GradientSet.of(g).withParallelism(4, 1)))
                 .isInstanceOfSatisfying(NonFiniteGradientException.class, e -> {
                     assertThat(e.tensorName()).isEqualTo("grads[0]");
                     assertThat(e.elementIndex()).isEqualTo(GradientSet.CHUNK + 1);
