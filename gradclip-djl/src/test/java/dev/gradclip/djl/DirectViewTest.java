@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.gradclip.GradientSet;
 import dev.gradclip.djl.internal.HostReads;
+import dev.gradclip.internal.Kernels;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -80,9 +81,15 @@ class DirectViewTest {
                 expected.norms(2, want);
                 actual.norms(2, got);
                 // the vector loops start where each memory is aligned: at a tensor's start, and 16
-                // bytes into a heap array; so the sums round differently, within the kernels' bound
+                // bytes into a heap array; so the sums round differently, within the kernels' bound,
+                // and are bit for bit the array kernels' on the floats placed at the tensor's alignment
+                // (array index 12, as a heap array's element j sits at buffer index j + 4)
                 for (int t = 0; t < sizes.length; t++) {
                     assertThat(got[t]).as("norm of tensor %d", t).isCloseTo(want[t], withinPercentage(1e-4));
+                    float[] aligned = new float[12 + sizes[t]];
+                    System.arraycopy(data[t], 0, aligned, 12, sizes[t]);
+                    assertThat(got[t]).as("norm of tensor %d at its alignment", t)
+                            .isEqualTo(Math.sqrt(Kernels.get().sumOfSquares(aligned, 12, aligned.length)));
                 }
                 for (int t = 0; t < sizes.length; t++) {
                     expected.scale(t, 0.3);
