@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * GradientClipListener clip = GradientClipListener.builder()
  *         .setClipper(Clippers.globalNorm(1.0))
  *         .build();
- * TrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss()).addTrainingListeners(clip);
+ * TrainingConfig config = new DefaultTrainingConfig(new GcSafeL2Loss()).addTrainingListeners(clip);
  * try (Trainer trainer = model.newTrainer(config)) {
  *     trainer.initialize(inputShape);
  *     EasyTrain.fit(trainer, epochs, trainSet, null);

@@ -17,7 +17,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
@@ -152,7 +151,7 @@ class DjlOptimizersTest {
             Engine.getInstance().setRandomSeed(5);
             model.setBlock(new SequentialBlock().add(Linear.builder().setUnits(6).build()).add(Activation::tanh)
                     .add(Linear.builder().setUnits(2).build()));
-            trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer));
+            trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss()).optOptimizer(optimizer));
             trainer.initialize(new Shape(4, 3));
         }
 

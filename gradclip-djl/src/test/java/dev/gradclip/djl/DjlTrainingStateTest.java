@@ -16,7 +16,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.training.tracker.WarmUpTracker;
@@ -46,7 +45,7 @@ class DjlTrainingStateTest {
             Engine.getInstance().setRandomSeed(initSeed);
             model.setBlock(new SequentialBlock().add(Linear.builder().setUnits(6).build()).add(Activation::tanh)
                     .add(Linear.builder().setUnits(2).build()));
-            trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer.get()));
+            trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss()).optOptimizer(optimizer.get()));
             trainer.initialize(new Shape(BATCH, 4));
         }
 

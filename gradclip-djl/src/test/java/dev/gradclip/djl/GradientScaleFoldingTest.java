@@ -15,7 +15,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
@@ -104,7 +103,7 @@ class GradientScaleFoldingTest {
                 .add(Linear.builder().setUnits(6).build())
                 .add(Activation::tanh)
                 .add(Linear.builder().setUnits(OUTPUTS).build()));
-        Trainer trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(optimizer));
+        Trainer trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss()).optOptimizer(optimizer));
         trainer.initialize(new Shape(ROWS, INPUTS));
         Random r = new Random(11);
         for (Pair<String, Parameter> p : model.getBlock().getParameters()) {

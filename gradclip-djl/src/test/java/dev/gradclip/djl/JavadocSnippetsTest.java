@@ -16,7 +16,6 @@ import ai.djl.training.TrainingConfig;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
@@ -55,7 +54,7 @@ class JavadocSnippetsTest {
         GradientClipListener clip = GradientClipListener.builder()
                 .setClipper(Clippers.globalNorm(1.0))
                 .build();
-        TrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss()).addTrainingListeners(clip);
+        TrainingConfig config = new DefaultTrainingConfig(new GcSafeL2Loss()).addTrainingListeners(clip);
         try (Trainer trainer = model.newTrainer(config)) {
             trainer.initialize(inputShape);
             EasyTrain.fit(trainer, epochs, trainSet, null);
@@ -134,7 +133,7 @@ class JavadocSnippetsTest {
 
     private static Trainer sgdTrainer(Model model, int batchSize) {
         model.setBlock(Linear.builder().setUnits(1).build());
-        Trainer trainer = model.newTrainer(new DefaultTrainingConfig(Loss.l2Loss())
+        Trainer trainer = model.newTrainer(new DefaultTrainingConfig(new GcSafeL2Loss())
                 .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.001f)).build()));
         trainer.initialize(new Shape(batchSize, 4));
         return trainer;
@@ -170,7 +169,7 @@ class JavadocSnippetsTest {
                 Trainer trainer = sgdTrainer(model, 4)) {
             Dataset trainSet = data(m, 8, 4);
             Batch batch = trainer.iterateDataset(trainSet).iterator().next();
-            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss());
+            DefaultTrainingConfig config = new DefaultTrainingConfig(new GcSafeL2Loss());
             NDList data = batch.getData();
             NDList labels = batch.getLabels();
             try {

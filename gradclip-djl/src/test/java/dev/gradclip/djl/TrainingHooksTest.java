@@ -14,7 +14,6 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
@@ -77,7 +76,7 @@ class TrainingHooksTest {
         GradientClipListener clip = GradientClipListener.builder().setClipper(Clippers.globalNorm(MAX_NORM)).build();
         try (NDManager m = NDManager.newBaseManager(); Model model = Model.newInstance("linear")) {
             model.setBlock(Linear.builder().setUnits(1).build());
-            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
+            DefaultTrainingConfig config = new DefaultTrainingConfig(new GcSafeL2Loss())
                     .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LEARNING_RATE)).build())
                     .addTrainingListeners(clip);
             try (Trainer trainer = model.newTrainer(config)) {
@@ -119,7 +118,7 @@ class TrainingHooksTest {
     void aClippedTrainerNeedsAClipperAndTrainsUnclippedOnlyWhenToldTo() throws Exception {
         try (NDManager m = NDManager.newBaseManager(); Model model = Model.newInstance("linear")) {
             model.setBlock(Linear.builder().setUnits(1).build());
-            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
+            DefaultTrainingConfig config = new DefaultTrainingConfig(new GcSafeL2Loss())
                     .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LEARNING_RATE)).build());
             try (Trainer trainer = model.newTrainer(config)) {
                 trainer.initialize(new Shape(8, 4));

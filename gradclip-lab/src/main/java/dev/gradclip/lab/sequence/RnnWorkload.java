@@ -26,6 +26,7 @@ import dev.gradclip.NonFinitePolicy;
 import dev.gradclip.djl.ClippedTrainer;
 import dev.gradclip.djl.DjlGradients;
 import dev.gradclip.djl.DjlTrainingState;
+import dev.gradclip.djl.GcSafeL2Loss;
 import dev.gradclip.djl.StepResult;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,7 +97,7 @@ public final class RnnWorkload implements AutoCloseable {
             m.setBlock(block);
             Optimizer optimizer = b.optimizer != null ? b.optimizer
                     : Optimizer.sgd().setLearningRateTracker(Tracker.fixed(b.learningRate)).build();
-            Loss loss = task.isClassification() ? Loss.softmaxCrossEntropyLoss() : Loss.l2Loss();
+            Loss loss = task.isClassification() ? Loss.softmaxCrossEntropyLoss() : new GcSafeL2Loss();
             DefaultTrainingConfig config = new DefaultTrainingConfig(loss).optOptimizer(optimizer)
                     .optDevices(new Device[] {b.device});
             Trainer t = m.newTrainer(config);

@@ -12,10 +12,10 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
-import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
+import dev.gradclip.djl.GcSafeL2Loss;
 import dev.gradclip.djl.GradientClipListener;
 import java.io.IOException;
 import java.util.Locale;
@@ -67,7 +67,7 @@ public final class Quickstart {
 
             // gradclip: one listener clips every batch after backward, before the update
             GradientClipListener clip = GradientClipListener.globalNorm(1.0);
-            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
+            DefaultTrainingConfig config = new DefaultTrainingConfig(new GcSafeL2Loss())
                     .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.05f)).build())
                     .addTrainingListeners(clip);
 
