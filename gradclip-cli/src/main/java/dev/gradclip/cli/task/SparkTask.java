@@ -3,6 +3,7 @@ package dev.gradclip.cli.task;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -16,7 +17,6 @@ import dev.gradclip.spark.DataParallel;
 import dev.gradclip.spark.ShardBatch;
 import dev.gradclip.spark.ShardModel;
 import dev.gradclip.spark.Spark;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -135,6 +135,9 @@ public final class SparkTask implements Task, AutoCloseable {
      * trainer's gradient arrays, where the clipper and DJL's optimizer find it.
      */
     private static final class SparkBackward implements DjlTaskRun.Backward {
+        /** Every element of an array, for a copy into its own memory. */
+        private static final NDIndex ALL = new NDIndex("...");
+
         private final DataParallel exchange;
         private boolean gradientsExist;
 
@@ -155,11 +158,14 @@ public final class SparkTask implements Task, AutoCloseable {
                     x.getShape().getShape(), y.toFloatArray(), y.getShape().getShape()));
             try (NDManager m = trainer.getManager().newSubManager()) {
                 if (!gradientsExist) {
-                    // PyTorch allocates a parameter's gradient at its first backward: one of zeros
+                    // PyTorch allocates a parameter's gradient at its first backward: one of zeros.
+                    // The factor 0 is a native scalar: a Java number (mul(0)) would leave autograd a
+                    // scalar over a Java buffer that a garbage collection may free (see GcSafeL2Loss)
                     try (GradientCollector collector = trainer.newGradientCollector()) {
+                        NDArray factor = m.zeros(new Shape());
                         NDArray zero = null;
                         for (Parameter p : parameters) {
-                            NDArray s = p.getArray().sum().mul(0);
+                            NDArray s = p.getArray().sum().mul(factor);
                             s.attach(m);
                             zero = zero == null ? s : zero.add(s);
                         }
@@ -170,7 +176,12 @@ public final class SparkTask implements Task, AutoCloseable {
                 for (int t = 0; t < values.length; t++) {
                     NDArray grad = parameters.get(t).getArray().getGradient();
                     grad.attach(m);
-                    grad.set(FloatBuffer.wrap(g.gradients()[t]));
+                    // copied into the gradient's own memory: NDArray.set(Buffer) would re-point the
+                    // gradient at a Java buffer owned by this handle, freed after m closes while the
+                    // clipper and the optimizer still read it
+                    try (NDArray received = m.create(g.gradients()[t], grad.getShape())) {
+                        grad.set(ALL, received);
+                    }
                 }
             }
             return g.loss();
