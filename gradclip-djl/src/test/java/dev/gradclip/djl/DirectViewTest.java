@@ -41,7 +41,7 @@ class DirectViewTest {
             NDArray w = m.create(HostReadTest.gaussian(12, 2), new Shape(3, 4));
             w.setRequiresGradient(true);
             try (GradientCollector c = m.getEngine().newGradientCollector()) {
-                c.backward(w.mul(3f).sum());
+                c.backward(w.mul(m.full(new Shape(), 3f)).sum());
             }
             NDArray grad = w.getGradient();
             HostReads.View g = HostReads.View.of(grad);

@@ -82,7 +82,7 @@ class HandleReuseTest {
                 assertThat(g.keepsHandle(0)).isFalse();
                 g.close();
                 try (GradientCollector c = m.getEngine().newGradientCollector()) {
-                    c.backward(w.mul(2f).sum());
+                    c.backward(w.mul(m.full(new Shape(), 2f)).sum());
                 }
                 g.norms(2, out);
                 assertThat(out[0]).isEqualTo(Math.sqrt(12 * 4.0));
@@ -97,7 +97,7 @@ class HandleReuseTest {
             NDArray w = m.create(HostReadTest.gaussian(3000, 10), new Shape(3000));
             w.setRequiresGradient(true);
             try (GradientCollector c = m.getEngine().newGradientCollector()) {
-                c.backward(w.mul(2f).sum());
+                c.backward(w.mul(m.full(new Shape(), 2f)).sum());
             }
             NDArray given = m.create(HostReadTest.gaussian(3000, 11));
             try (DjlGradients g = DjlGradients.builder().addParameter("w", "g", w)
@@ -127,7 +127,7 @@ class HandleReuseTest {
             NDArray w = m.create(HostReadTest.gaussian(12, 8), new Shape(3, 4));
             w.setRequiresGradient(true);
             try (GradientCollector c = m.getEngine().newGradientCollector()) {
-                c.backward(w.mul(2f).sum());
+                c.backward(w.mul(m.full(new Shape(), 2f)).sum());
             }
             try (DjlGradients g = DjlGradients.builder().addParameter("w", "g", w).build()) {
                 double[] out = new double[1];
@@ -139,7 +139,7 @@ class HandleReuseTest {
                 w.intern(other);
                 w.setRequiresGradient(true);
                 try (GradientCollector c = m.getEngine().newGradientCollector()) {
-                    c.backward(w.mul(5f).sum());
+                    c.backward(w.mul(m.full(new Shape(), 5f)).sum());
                 }
                 g.norms(2, out);
                 assertThat(out[0]).isEqualTo(Math.sqrt(12 * 25.0));
