@@ -11,11 +11,13 @@ import ai.djl.training.loss.Loss;
  * {@code w = 1/2} unless given, with the same value bit for bit, but whose gradient a garbage
  * collection between forward and backward cannot corrupt on DJL's PyTorch engine.
  *
- * <p><b>Why.</b> In DJL 0.36's PyTorch engine, {@code NDArray.mul(Number)} (and the other operations
+ * <p><b>Why.</b> In DJL 0.36's PyTorch engine, {@code NDArray.mul(Number)} (and every other operation
  * with a Java number) wraps the number in a scalar tensor over a direct {@code ByteBuffer}, multiplies,
  * and closes the scalar. Inside a gradient collector, PyTorch's autograd keeps that scalar tensor to
- * compute the gradient, but the buffer's memory belongs to Java: once closed, nothing holds the
- * buffer, and a garbage collection before {@code backward} frees it. Backward then multiplies every
+ * compute the gradient (as it does for {@code div}, {@code pow}, {@code maximum} and
+ * {@code minimum}; {@code add} and {@code sub} keep no operand), but the buffer's memory belongs to
+ * Java: once closed, nothing holds the buffer, and a garbage collection before {@code backward}
+ * frees it. Backward then multiplies every
  * gradient by whatever the freed memory holds. DJL's {@code L2Loss} multiplies by its weight this way,
  * so a collection in that window scales every gradient of the step by a random factor (1.4e20 in the
  * test failure that found it, about 1e-37 when a collection is forced there on purpose):
@@ -24,8 +26,9 @@ import ai.djl.training.loss.Loss;
  * libtorch owns and counts references to, so the autograd graph keeps it alive.
  *
  * <p>The same hazard applies to any forward code on the PyTorch engine that combines a tensor which
- * requires a gradient with a Java number ({@code x.mul(0.5)}, {@code x.add(1)}): use a scalar from
- * {@code full} instead, or an array kept open until after {@code backward}.
+ * requires a gradient with a Java number by one of those operations ({@code x.mul(0.5)},
+ * {@code x.div(2)}, {@code x.pow(2)}, {@code x.maximum(0)}): use a scalar from {@code full}
+ * instead, or an array kept open until after {@code backward}.
  */
 public class GcSafeL2Loss extends Loss {
 
